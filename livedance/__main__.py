@@ -1,0 +1,5 @@
+"""`python -m livedance` runs the command line."""
+
+from livedance.cli import run
+
+run()
