@@ -146,13 +146,16 @@ class Angles:
 REST = Angles()
 """Standing relaxed, facing the camera."""
 
+DEFAULT_BODY = Body()
+"""Average adult proportions standing in the middle of a square frame."""
+
 
 def _rot(v: npt.NDArray[np.float64], angle: float) -> npt.NDArray[np.float64]:
     c, s = math.cos(angle), math.sin(angle)
     return np.array([v[0] * c - v[1] * s, v[0] * s + v[1] * c])
 
 
-def forward_kinematics(angles: Angles, body: Body = Body(), *, ground: bool = True) -> Pose:
+def forward_kinematics(angles: Angles, body: Body = DEFAULT_BODY, *, ground: bool = True) -> Pose:
     """Place the 18 keypoints of ``body`` in the pose ``angles``.
 
     Computed in a y-up plane in frame-height units with the hip midpoint at the origin, then

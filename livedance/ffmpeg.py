@@ -20,5 +20,6 @@ def ffmpeg_exe() -> str:
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError) as exc:
         raise LivedanceError(
-            "ffmpeg not found: install it (e.g. `apt install ffmpeg`) or `pip install imageio-ffmpeg`"
+            "ffmpeg not found: install it (e.g. `apt install ffmpeg`)"
+            " or `pip install imageio-ffmpeg`"
         ) from exc

@@ -92,7 +92,8 @@ class SongPlan:
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise LivedanceError(
-                f"song plan schema {version!r} is not supported (this livedance reads {SCHEMA_VERSION})"
+                f"song plan schema {version!r} is not supported"
+                f" (this livedance reads {SCHEMA_VERSION})"
             )
         try:
             return cls(

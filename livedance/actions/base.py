@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from livedance.body import REST, Angles, Body, forward_kinematics
+from livedance.body import DEFAULT_BODY, REST, Angles, Body, forward_kinematics
 from livedance.pose import Pose
 
 TAGS = frozenset(
@@ -34,6 +34,6 @@ class Action:
         """Joint angles at ``phase``; ``intensity`` scales the move away from standing at rest."""
         return REST.toward(self.trajectory(min(max(phase, 0.0), 1.0)), intensity)
 
-    def pose(self, phase: float, intensity: float = 1.0, body: Body = Body()) -> Pose:
+    def pose(self, phase: float, intensity: float = 1.0, body: Body = DEFAULT_BODY) -> Pose:
         """The Pose at ``phase`` of the beat on ``body``."""
         return forward_kinematics(self.angles(phase, intensity), body)

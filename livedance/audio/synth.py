@@ -141,7 +141,7 @@ def _t(duration_s: float, sr: int) -> npt.NDArray[np.float64]:
 def _add(
     out: npt.NDArray[np.float64], sr: int, t_s: float, sound: npt.NDArray[np.float64], gain: float
 ) -> None:
-    i = int(round(t_s * sr))
+    i = round(t_s * sr)
     n = min(len(sound), len(out) - i)
     if n > 0:
         out[i : i + n] += gain * sound[:n]
