@@ -1,0 +1,121 @@
+"""`livedance play`: play a song and show the dancer, synchronised to the playback clock."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "play",
+        help="play a song and show the dancer on the beat",
+        description=(
+            "Play SONG (wav, flac, ogg, mp3, ...) through the sound card and show the dancer in a "
+            "window, on the beat of the playback clock. Keys: q/Esc quit, h HUD, f fullscreen. "
+            "Without a screen or sound card, use --headless --record OUT.mp4."
+        ),
+    )
+    p.add_argument("song", nargs="?", help="audio file to dance to")
+    p.add_argument(
+        "--demo", action="store_true", help="dance to the built-in synthesized demo song"
+    )
+    p.add_argument(
+        "--stick", action="store_true", help="draw stick figures (the only renderer so far)"
+    )
+    p.add_argument("--fullscreen", action="store_true", help="start fullscreen (f toggles)")
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no window and no sound: render as fast as possible (use with --record)",
+    )
+    p.add_argument(
+        "--record",
+        type=Path,
+        metavar="OUT.mp4",
+        help="also write the show to a video with the song's audio",
+    )
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    p.add_argument(
+        "--size", type=int, default=256, help="frame size in pixels, square (default 256)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the choreography's random choices (default 0)"
+    )
+    p.add_argument(
+        "--mute", action="store_true", help="window without sound (clock from the system timer)"
+    )
+    p.add_argument(
+        "--audio-device",
+        metavar="DEV",
+        help="output device index or name (see `livedance devices`)",
+    )
+    p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (h toggles)")
+    p.add_argument(
+        "--tracker",
+        choices=("plan", "aubio"),
+        default="plan",
+        help="beats from the song plan (offline analysis, cached; default) or the aubio tracker",
+    )
+    p.add_argument(
+        "--no-cache", action="store_true", help="re-analyse the song even if a cached plan exists"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from livedance.choreo import choreograph
+    from livedance.errors import LivedanceError
+    from livedance.render import StickRenderer
+    from livedance.show.engine import ShowOptions, run_show
+    from livedance.songs import prepare_song
+
+    if args.fps <= 0 or args.fps > 240:
+        raise LivedanceError(f"--fps must be between 0 and 240, got {args.fps}", exit_code=2)
+    if not 32 <= args.size <= 4096:
+        raise LivedanceError(
+            f"--size must be between 32 and 4096 pixels, got {args.size}", exit_code=2
+        )
+    if args.duration is not None and args.duration <= 0:
+        raise LivedanceError(f"--duration must be positive, got {args.duration}", exit_code=2)
+    if args.headless and not args.record:
+        log.warning("--headless without --record renders frames nobody sees (a dry run)")
+    if not args.headless:
+        from livedance.show.window import check_display
+
+        check_display()  # fail before spending time on analysis
+    song = prepare_song(
+        args.song, demo=args.demo, tracker=args.tracker, use_cache=not args.no_cache
+    )
+    choreographer = choreograph(song.intervals, plan=song.plan, seed=args.seed)
+    renderer = StickRenderer(args.size)
+    device: int | str | None = args.audio_device
+    if isinstance(device, str) and device.isdigit():
+        device = int(device)
+    options = ShowOptions(
+        fps=args.fps,
+        duration_s=args.duration,
+        headless=args.headless,
+        fullscreen=args.fullscreen,
+        record=args.record,
+        mute=args.mute,
+        audio_device=device,
+        hud=not args.no_hud,
+        title=f"livedance - {song.name}",
+    )
+    stats = run_show(song.audio, choreographer, renderer, options)
+    summary = (
+        f"{song.name}: {song.tempo_bpm:.1f} bpm, {len(song.intervals)} beats, "
+        f"{stats.frames_shown} frames"
+    )
+    if stats.frames_dropped:
+        summary += f", {stats.frames_dropped} dropped"
+    if args.record:
+        summary += f", recorded {stats.frames_recorded} frames to {args.record}"
+    print(summary)
+    return 0

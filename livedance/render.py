@@ -1,0 +1,38 @@
+"""Frame renderers: poses in, frames out (the "frame renderer" box of DESIGN.md).
+
+Every renderer has ``render(poses) -> frames`` over a batch, so the show can render ahead. The
+stick renderer draws the poses themselves; the ONNX generator (a later stage) turns the same
+stick drawings into realistic frames and plugs in here.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from livedance.skeleton import render_sticks
+
+
+class FrameRenderer(Protocol):
+    """Turns a batch of poses ``(n, 18, 3)`` into BGR frames ``(n, h, w, 3)``."""
+
+    name: str
+    width_px: int
+    height_px: int
+
+    def render(self, poses: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]: ...
+
+
+class StickRenderer:
+    """Draws OpenPose stick figures (the default until a generator model is given)."""
+
+    name = "stick"
+
+    def __init__(self, width_px: int, height_px: int | None = None) -> None:
+        self.width_px = int(width_px)
+        self.height_px = int(height_px or width_px)
+
+    def render(self, poses: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+        return render_sticks(poses, self.width_px, self.height_px)

@@ -1,0 +1,216 @@
+"""The show: choreography -> renderer -> window and/or recorder, scheduled on the master clock.
+
+Two ways to run, one frame path:
+- live (a window): the clock is the audio player (or a monotonic clock with ``--mute``); each
+  frame is rendered for the next display slot ahead of time, shown when the clock reaches it,
+  and slots the renderer could not make are dropped (the audio never waits for video);
+- headless: a frame clock steps through every slot as fast as it can render, for recordings.
+A recording always holds exactly ``duration x fps`` frames: dropped slots repeat the last frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from tqdm import tqdm
+
+from livedance.audio.io import Audio
+from livedance.choreo import Choreographer
+from livedance.render import FrameRenderer
+from livedance.show.clock import Clock, FrameClock, MonotonicClock
+from livedance.show.hud import HudInfo, draw_hud
+from livedance.show.player import AudioPlayer
+from livedance.show.recorder import VideoRecorder
+from livedance.show.window import KEY_FULLSCREEN, KEY_HUD, KEY_QUIT, Window
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    """How to run a show (the `play` command's options)."""
+
+    fps: float = 30.0
+    duration_s: float | None = None
+    headless: bool = False
+    fullscreen: bool = False
+    record: Path | None = None
+    mute: bool = False
+    audio_device: int | str | None = None
+    hud: bool = True
+    title: str = "livedance"
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class ShowStats:
+    """What happened during a show."""
+
+    frames_shown: int
+    frames_dropped: int
+    frames_recorded: int
+    duration_s: float
+    quit_early: bool
+
+
+def run_show(
+    audio: Audio, choreographer: Choreographer, renderer: FrameRenderer, options: ShowOptions
+) -> ShowStats:
+    """Run a show of ``audio`` danced by ``choreographer`` through ``renderer``.
+
+    Args:
+        audio: the song (played, and muxed into the recording).
+        choreographer: the dance (its timeline must cover the song).
+        renderer: turns poses into frames.
+        options: see `ShowOptions`.
+
+    Returns:
+        Frame counts and how long the show ran.
+    """
+    song = audio.segment(options.duration_s)
+    duration_s = song.duration_s
+    recorder = (
+        VideoRecorder(options.record, options.fps, renderer.width_px, renderer.height_px, song)
+        if options.record
+        else None
+    )
+    try:
+        if options.headless:
+            stats = _run_headless(song, choreographer, renderer, options, recorder)
+        else:
+            stats = _run_window(song, choreographer, renderer, options, recorder)
+    except BaseException:
+        if recorder is not None:
+            recorder.close()  # keep what was recorded: a valid, shorter file
+        raise
+    if recorder is not None:
+        recorder.close()
+    log.info("show of %.1f s: %s", duration_s, stats)
+    return stats
+
+
+def _render_one(
+    renderer: FrameRenderer, choreographer: Choreographer, t_s: float
+) -> npt.NDArray[np.uint8]:
+    return renderer.render(choreographer.pose_at(t_s)[None])[0]
+
+
+def _run_headless(
+    song: Audio,
+    choreographer: Choreographer,
+    renderer: FrameRenderer,
+    options: ShowOptions,
+    recorder: VideoRecorder | None,
+) -> ShowStats:
+    clock = FrameClock(options.fps)
+    n_frames = round(song.duration_s * options.fps)
+    bar = tqdm(
+        total=n_frames, unit="frame", desc="render", disable=not options.progress, leave=False
+    )
+    for _ in range(n_frames):
+        frame = _render_one(renderer, choreographer, clock.now())
+        if recorder is not None:
+            recorder.write(frame)
+        clock.advance()
+        bar.update()
+    bar.close()
+    return ShowStats(
+        n_frames, 0, recorder.frames_written if recorder else 0, song.duration_s, False
+    )
+
+
+def _run_window(
+    song: Audio,
+    choreographer: Choreographer,
+    renderer: FrameRenderer,
+    options: ShowOptions,
+    recorder: VideoRecorder | None,
+) -> ShowStats:
+    window = Window(options.title, renderer.width_px, renderer.height_px, options.fullscreen)
+    player: AudioPlayer | None = None
+    clock: Clock
+    if options.mute:
+        mono_clock = MonotonicClock()
+        mono_clock.start()
+        clock = mono_clock
+    else:
+        player = AudioPlayer(song, options.audio_device)
+        player.start()
+        clock = player
+    fps = options.fps
+    n_slots = round(song.duration_s * fps)
+    hud_on = options.hud
+    shown = dropped = 0
+    last_slot = -1
+    last_frame: npt.NDArray[np.uint8] | None = None
+    fps_ema = fps
+    last_show = time.perf_counter()
+    quit_early = False
+    try:
+        while True:
+            slot = math.floor(clock.now() * fps) + 1  # the next slot to be displayed
+            if slot >= n_slots or (player is not None and player.finished):
+                break
+            t_slot = slot / fps
+            frame = _render_one(renderer, choreographer, t_slot)
+            if recorder is not None:
+                for _ in range(last_slot + 1, slot):  # slots we had no frame for
+                    recorder.write(last_frame if last_frame is not None else frame)
+                recorder.write(frame)
+            if last_slot >= 0:
+                dropped += max(0, slot - last_slot - 1)
+            display = frame.copy() if hud_on else frame
+            if hud_on:
+                move = choreographer.move_at(t_slot)
+                span = (move.end_s - move.start_s) if move else 0.0
+                draw_hud(
+                    display,
+                    HudInfo(
+                        fps=fps_ema,
+                        bpm=60.0 / span if span > 0 else 0.0,
+                        beat_phase=(t_slot - move.start_s) / span if move and span > 0 else 0.0,
+                        action=move.action if move else "idle",
+                        time_s=t_slot,
+                        renderer=renderer.name,
+                        dropped=dropped,
+                    ),
+                )
+            _wait_until(clock, t_slot)
+            key = window.show(display)
+            now = time.perf_counter()
+            fps_ema = 0.9 * fps_ema + 0.1 / max(1e-3, now - last_show)
+            last_show = now
+            shown += 1
+            last_slot, last_frame = slot, frame
+            if key in KEY_QUIT or window.closed:
+                quit_early = True
+                break
+            if key == KEY_HUD:
+                hud_on = not hud_on
+            elif key == KEY_FULLSCREEN:
+                window.toggle_fullscreen()
+    finally:
+        if player is not None:
+            player.stop()
+        window.close()
+    if recorder is not None and not quit_early and last_frame is not None:
+        for _ in range(last_slot + 1, n_slots):
+            recorder.write(last_frame)
+    return ShowStats(
+        shown, dropped, recorder.frames_written if recorder else 0, song.duration_s, quit_early
+    )
+
+
+def _wait_until(clock: Clock, t_s: float) -> None:
+    """Sleep until the clock reaches ``t_s`` (the last millisecond is left to imshow/waitKey)."""
+    while True:
+        remaining = t_s - clock.now()
+        if remaining <= 0.002:
+            return
+        time.sleep(min(remaining - 0.001, 0.02))

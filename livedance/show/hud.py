@@ -1,0 +1,50 @@
+"""The heads-up display: what the operator needs to trust the show at a glance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class HudInfo:
+    """Numbers shown on the HUD."""
+
+    fps: float
+    bpm: float
+    beat_phase: float
+    action: str
+    time_s: float
+    renderer: str
+    dropped: int = 0
+
+
+def draw_hud(frame: npt.NDArray[np.uint8], info: HudInfo) -> npt.NDArray[np.uint8]:
+    """Draw the HUD onto ``frame`` in place (top-left text, beat-phase bar at the bottom)."""
+    h, w = frame.shape[:2]
+    scale = max(0.35, h / 700)
+    lines = (
+        f"{info.fps:4.1f} fps  {info.bpm:5.1f} bpm",
+        f"{info.action}",
+        f"{_clock(info.time_s)}  {info.renderer}  drop {info.dropped}",
+    )
+    y = int(18 * scale / 0.5)
+    for line in lines:
+        for color, thick in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+            cv2.putText(
+                frame, line, (6, y), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thick, cv2.LINE_AA
+            )
+        y += int(16 * scale / 0.5)
+    bar_h = max(3, h // 64)
+    frame[h - bar_h :, :] //= 3
+    filled = round(w * min(max(info.beat_phase, 0.0), 1.0))
+    frame[h - bar_h :, :filled] = (0, 200, 255)
+    return frame
+
+
+def _clock(t_s: float) -> str:
+    m, s = divmod(max(0.0, t_s), 60.0)
+    return f"{int(m)}:{s:05.2f}"

@@ -1,0 +1,116 @@
+"""The recorder: frames piped into ffmpeg as H.264, the song's audio muxed in.
+
+Writes into a temporary file beside the target and renames it into place when ffmpeg finishes,
+so an interrupted show still leaves a valid, playable file and never a half-written one under the
+requested name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from livedance.audio.io import Audio, write_wav
+from livedance.errors import LivedanceError
+from livedance.ffmpeg import ffmpeg_exe
+
+log = logging.getLogger(__name__)
+
+
+class VideoRecorder:
+    """Writes BGR frames at a constant ``fps`` to ``path`` (mp4), with ``audio`` muxed in.
+
+    Args:
+        path: output file (its folder must exist and be writable).
+        fps: frames per second of the file.
+        width_px, height_px: frame size.
+        audio: the sound to mux (trimmed to the video's length); None for a silent video.
+    """
+
+    def __init__(
+        self, path: str | Path, fps: float, width_px: int, height_px: int, audio: Audio | None
+    ) -> None:
+        self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise LivedanceError(
+                f"cannot record to {self.path}: folder {self.path.parent} does not exist"
+            )
+        self.fps = fps
+        self.size = (int(width_px), int(height_px))
+        self.frames_written = 0
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="livedance-rec-")
+        self._partial = self.path.with_name(
+            f".{self.path.stem}.partial{self.path.suffix or '.mp4'}"
+        )
+        try:
+            self._partial.touch()
+        except OSError as exc:
+            raise LivedanceError(f"cannot record to {self.path}: {exc.strerror}") from None
+        cmd = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width_px}x{height_px}",
+            "-r", f"{fps}", "-i", "-",
+        ]  # fmt: skip
+        if audio is not None:
+            wav = Path(self._tmpdir.name) / "audio.wav"
+            write_wav(wav, audio)
+            cmd += [
+                "-i",
+                str(wav),
+                "-map",
+                "0:v",
+                "-map",
+                "1:a",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "192k",
+                "-shortest",
+            ]
+        cmd += [
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", "-f", "mp4", str(self._partial),
+        ]  # fmt: skip
+        try:
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as exc:
+            raise LivedanceError(f"cannot start ffmpeg to record {self.path}: {exc}") from None
+
+    def write(self, frame: npt.NDArray[np.uint8]) -> None:
+        """Append one frame (BGR, the recorder's size)."""
+        if frame.shape[1::-1] != self.size:
+            raise ValueError(f"frame is {frame.shape[1::-1]}, recorder expects {self.size}")
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+        except BrokenPipeError:
+            raise LivedanceError(
+                f"ffmpeg stopped while recording {self.path}: {self._stderr()}"
+            ) from None
+        self.frames_written += 1
+
+    def close(self) -> Path:
+        """Finish the file and move it into place; returns its path."""
+        assert self._proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self._proc.stdin.close()
+        code = self._proc.wait()
+        self._tmpdir.cleanup()
+        if code != 0:
+            raise LivedanceError(f"ffmpeg failed to write {self.path}: {self._stderr()}")
+        try:
+            self._partial.replace(self.path)
+        except OSError as exc:
+            raise LivedanceError(f"cannot write {self.path}: {exc}") from None
+        log.info("recorded %d frames to %s", self.frames_written, self.path)
+        return self.path
+
+    def _stderr(self) -> str:
+        err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+        return err.strip().splitlines()[-1] if err.strip() else "no message"

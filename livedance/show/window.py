@@ -1,0 +1,74 @@
+"""The stage window: an OpenCV window without toolbar, optionally fullscreen, with key handling."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from livedance.errors import LivedanceError
+
+KEY_QUIT = frozenset({ord("q"), 27})  # q, Esc
+KEY_HUD = ord("h")
+KEY_FULLSCREEN = ord("f")
+
+
+def check_display() -> None:
+    """Raise a clear error when there is no screen to open a window on."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise LivedanceError(
+            "no display to open a window on (DISPLAY is not set); "
+            "use --headless --record OUT.mp4 to render to a file"
+        )
+
+
+class Window:
+    """A named OpenCV window showing BGR frames.
+
+    Args:
+        title: window title (also its OpenCV name).
+        width_px, height_px: initial size of the window.
+        fullscreen: start fullscreen.
+    """
+
+    def __init__(self, title: str, width_px: int, height_px: int, fullscreen: bool = False) -> None:
+        check_display()
+        self.title = title
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_GUI_NORMAL | cv2.WINDOW_KEEPRATIO)
+            cv2.resizeWindow(title, width_px, height_px)
+        except cv2.error as exc:
+            raise LivedanceError(f"cannot open a window: {exc.msg.strip() or exc}") from None
+        self.fullscreen = False
+        if fullscreen:
+            self.toggle_fullscreen()
+
+    def toggle_fullscreen(self) -> None:
+        self.fullscreen = not self.fullscreen
+        mode = cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL
+        cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN, mode)
+
+    def show(self, frame: npt.NDArray[np.uint8], wait_ms: int = 1) -> int:
+        """Show a frame and pump events for ``wait_ms``; returns the key pressed or -1."""
+        cv2.imshow(self.title, frame)
+        return int(cv2.waitKey(max(1, wait_ms)))
+
+    @property
+    def closed(self) -> bool:
+        """True once the user closed the window with the window manager."""
+        try:
+            return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1
+        except cv2.error:
+            return True
+
+    def close(self) -> None:
+        try:
+            cv2.destroyWindow(self.title)
+            cv2.waitKey(1)
+        except cv2.error:
+            pass
