@@ -1,34 +1,29 @@
-"""Placeholder library (replaced by the full thirty actions)."""
+"""The thirty basic dance actions, assembled from the arm, leg and whole-body moves.
+
+The choreographer picks from `ACTIONS` one action per beat interval; `action_by_name` looks one
+up for the CLI, OSC control and tests. Every action starts and ends each beat near the standing
+pose with its slowest moment on the beat, so consecutive actions blend in a short transition.
+"""
 
 from __future__ import annotations
 
-import math
-
+from livedance.actions.arms import ARM_ACTIONS
 from livedance.actions.base import Action
-from livedance.body import Angles
+from livedance.actions.full_body import FULL_BODY_ACTIONS
+from livedance.actions.legs import LEG_ACTIONS
 
+ACTIONS: tuple[Action, ...] = (*ARM_ACTIONS, *LEG_ACTIONS, *FULL_BODY_ACTIONS)
+"""All thirty actions: arms first, then legs, then whole-body moves."""
 
-def _bounce(phase: float) -> Angles:
-    d = 0.5 - 0.5 * math.cos(2 * math.pi * phase)
-    return Angles(r_hip=0.06 + 0.3 * d, l_hip=0.06 + 0.3 * d, r_knee=-0.6 * d, l_knee=-0.6 * d)
-
-
-def _wave(phase: float) -> Angles:
-    d = 0.5 - 0.5 * math.cos(2 * math.pi * phase)
-    return Angles(
-        r_shoulder=0.2 + 2.0 * d, l_shoulder=0.2 + 2.0 * d, r_elbow=0.5 * d, l_elbow=0.5 * d
-    )
-
-
-ACTIONS: tuple[Action, ...] = (
-    Action("bounce", frozenset({"legs"}), 0.3, _bounce),
-    Action("arms_up", frozenset({"arms"}), 0.6, _wave),
-)
 _BY_NAME = {a.name: a for a in ACTIONS}
 
 
 def action_by_name(name: str) -> Action:
-    """Look an action up by name; raises KeyError listing the known names."""
+    """Look an action up by name.
+
+    Raises:
+        KeyError: unknown name; the message lists the known names.
+    """
     try:
         return _BY_NAME[name]
     except KeyError:

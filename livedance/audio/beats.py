@@ -1,36 +1,80 @@
-"""Beat tracking and per-beat features with aubio: one code path, hop by hop or a whole file.
+"""Causal beat tracking and per-beat features: one code path, hop by hop or a whole file.
 
-The "beat tracker (aubio) + features (rms, centroid)" box of DESIGN.md. `BeatTracker.process`
-takes one hop of samples and reports a beat when aubio declares one, together with the loudness
-and brightness of the interval it closes; `BeatTracker.process_signal` feeds a whole file through
-that same method (madmom's online/offline processor idea), so what tests measure on files is what
-runs on stage.
+The "beat tracker (aubio) + features (rms, centroid)" box of DESIGN.md, and the beat clock it
+drives. Each hop of samples goes through
+
+1. the aubio front end (`livedance.audio.novelty`): phase vocoder, mel filterbank, spectral flux;
+2. the pulse estimator (`livedance.audio.tempo`): tempo (comb filter bank over the novelty's
+   autocorrelation, tempo prior, range limits), metrical level, beat phase, from the last
+   seconds only;
+3. the beat clock (`livedance.audio.beatclock`): a phase-locked loop that runs ahead of the
+   audio, so each beat is handed out when it happens (stamped with the time the clock predicted
+   for it), not a detection delay later; it idles when the music stops.
+
+`BeatTracker.process` reports a beat when the clock reaches one, with the loudness and brightness
+of the interval it closes; `BeatTracker.process_signal` feeds a whole file through that same
+method (madmom's online/offline processor idea), so what tests and benchmarks measure on files is
+what runs on stage.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import aubio
 import numpy as np
 import numpy.typing as npt
 
+from livedance.audio.beatclock import BeatClock
+from livedance.audio.novelty import NoveltyFrontEnd
+from livedance.audio.tempo import PulseEstimator
 from livedance.songplan import BeatInterval
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOP = 256
 DEFAULT_WIN = 1024
+DEFAULT_MIN_BPM = 50.0
+DEFAULT_MAX_BPM = 200.0
+
+UPDATE_S = 0.05
+"""How often the pulse is re-estimated and the clock steered."""
+
+LEVEL_TIME_S = 0.05
+"""Time constant of the input level that silence is judged on."""
+
+SILENCE_DBFS = -55.0
+"""Input level below which the input is silent however quiet the music was."""
+
+SILENCE_REL_DB = 30.0
+"""A level this far below the music's recent peak level is silence (the song ended)."""
+
+MUSIC_LEVEL_RELEASE_DB_PER_S = 3.0
+"""How fast the remembered peak level of the music decays (so a quiet song is not silence)."""
+
+SILENCE_IDLE_S = 0.75
+"""Silence longer than this stops the beat clock: the dancer idles."""
+
+SILENCE_RESET_S = 3.0
+"""Music returning after a silence longer than this starts a fresh tempo history."""
+
+NOVELTY_LATENCY_S = 0.015
+"""How far the novelty peak of an onset lags the onset (analysis window); calibrated on the
+synthesized test songs."""
 
 
 @dataclass(frozen=True)
 class BeatEvent:
-    """A beat as declared by the tracker.
+    """A beat as handed out by the tracker.
 
     Attributes:
-        time_s: the beat's time on the input's timeline.
-        declared_s: when the tracker declared it (the end of the hop that revealed it).
-        bpm: the tracker's tempo estimate at that moment.
-        confidence: aubio's tempo confidence.
-        interval: features of the interval from the previous beat to this one (None for the first).
+        time_s: the beat's time on the input's timeline (as the beat clock predicted it).
+        declared_s: when the tracker handed it out (the end of the hop that reached it).
+        bpm: the beat clock's tempo at that moment.
+        confidence: the beat clock's confidence, 0..1.
+        interval: features of the interval from the previous beat to this one (None for the
+            first beat, or the first after a silence).
     """
 
     time_s: float
@@ -64,12 +108,15 @@ class BeatTrack:
 
 
 class BeatTracker:
-    """aubio tempo and onset detection plus RMS/centroid features, fed one hop at a time.
+    """Causal beat tracker with a predicting beat clock, plus RMS/centroid features, per hop.
 
     Args:
         sample_rate: of the mono input, Hz.
         hop_samples: samples per `process` call (256 at 44.1 kHz is ~5.8 ms).
-        win_samples: analysis window of aubio and of the spectral centroid.
+        win_samples: analysis window of aubio's phase vocoder and of the spectral centroid.
+        min_bpm, max_bpm: the tempo range the tracker may follow.
+        clock: the beat clock to steer (a new one by default); pass one to share it with the
+            show, or to tap tempo into it.
     """
 
     def __init__(
@@ -77,15 +124,26 @@ class BeatTracker:
         sample_rate: int,
         hop_samples: int = DEFAULT_HOP,
         win_samples: int = DEFAULT_WIN,
+        *,
+        min_bpm: float = DEFAULT_MIN_BPM,
+        max_bpm: float = DEFAULT_MAX_BPM,
+        clock: BeatClock | None = None,
     ) -> None:
         self.sample_rate = int(sample_rate)
         self.hop_samples = int(hop_samples)
         self.win_samples = int(win_samples)
-        self._tempo = aubio.tempo("default", win_samples, hop_samples, self.sample_rate)
-        self._onset = aubio.onset("default", win_samples, hop_samples, self.sample_rate)
-        self._window = np.hanning(win_samples).astype(np.float32)
-        self._freqs = np.fft.rfftfreq(win_samples, 1.0 / self.sample_rate)
-        self._ring = np.zeros(win_samples, dtype=np.float32)
+        frame_rate = self.sample_rate / self.hop_samples
+        self.front_end = NoveltyFrontEnd(self.sample_rate, self.hop_samples, self.win_samples)
+        self.estimator = PulseEstimator(
+            frame_rate, min_bpm=min_bpm, max_bpm=max_bpm, latency_s=NOVELTY_LATENCY_S
+        )
+        self.clock = clock if clock is not None else BeatClock(min_bpm=min_bpm, max_bpm=max_bpm)
+        self._onset = aubio.onset("default", self.win_samples, self.hop_samples, self.sample_rate)
+        self._update_hops = max(1, round(UPDATE_S * frame_rate))
+        self._level_alpha = 1.0 - np.exp(-1.0 / (LEVEL_TIME_S * frame_rate))
+        self._level_ms = 0.0  # smoothed mean square of the input
+        self._music_db = -120.0  # recent peak level of the input, dBFS
+        self._silent_hops = 0
         self._hops_seen = 0
         self._last_beat_s: float | None = None
         # Sums over the current beat interval: energy, and energy-weighted centroid.
@@ -101,17 +159,77 @@ class BeatTracker:
         return self._hops_seen * self.hop_samples / self.sample_rate
 
     def process(self, hop: npt.NDArray[np.float32]) -> BeatEvent | None:
-        """Feed one hop of mono float32 samples; returns a BeatEvent if a beat was declared."""
+        """Feed one hop of mono float32 samples.
+
+        Args:
+            hop: ``hop_samples`` samples, the next ones of the input.
+
+        Returns:
+            A BeatEvent when the beat clock reached a beat during this hop, else None.
+        """
         if hop.shape != (self.hop_samples,):
             raise ValueError(f"expected a hop of {self.hop_samples} samples, got {hop.shape}")
         hop = np.ascontiguousarray(hop, dtype=np.float32)
         self._hops_seen += 1
-        self._accumulate_features(hop)
+        now_s = self.time_s
+        novelty = self.front_end.process(hop)
+        energy = self._accumulate_features(hop)
         if self._onset(hop)[0]:
             self.onset_times_s.append(float(self._onset.get_last_s()))
-        if not self._tempo(hop)[0]:
-            return None
-        beat_s = float(self._tempo.get_last_s())
+        self._follow_silence(energy, now_s)
+        self.estimator.push(novelty)
+        if self._hops_seen % self._update_hops == 0 and self._silent_hops == 0:
+            self.clock.update(self.estimator.estimate(self._preferred_period()), now_s)
+        event = None
+        for beat_s in self.clock.beats_until(now_s):
+            event = self._beat_event(beat_s, now_s)
+        return event
+
+    def process_signal(self, mono: npt.NDArray[np.float32]) -> BeatTrack:
+        """Feed a whole mono signal hop by hop through `process` (zero-padded at the end)."""
+        n_hops = -(-len(mono) // self.hop_samples)
+        padded = np.zeros(n_hops * self.hop_samples, dtype=np.float32)
+        padded[: len(mono)] = mono
+        track = BeatTrack(duration_s=len(mono) / self.sample_rate)
+        for i in range(n_hops):
+            event = self.process(padded[i * self.hop_samples : (i + 1) * self.hop_samples])
+            if event is not None:
+                track.beats.append(event)
+        track.onset_times_s = list(self.onset_times_s)
+        return track
+
+    def _preferred_period(self) -> float | None:
+        """The clock's period (also the remembered one while idle), once it ever had one."""
+        snap = self.clock.snapshot()
+        return snap.period_s if snap.state != "idle" or snap.last_beat_s is not None else None
+
+    def _follow_silence(self, energy: float, now_s: float) -> None:
+        """Track the input level; stop the beat clock when the music stops.
+
+        Silence is the input level falling `SILENCE_REL_DB` below the music's
+        recent peak level (or below `SILENCE_DBFS`). After `SILENCE_IDLE_S` of it the clock
+        goes idle; if the music comes back within `SILENCE_RESET_S` the tempo history is kept
+        (a band stopping for a bar re-locks at once), else it is cleared for the next song.
+        """
+        self._level_ms += self._level_alpha * (energy / self.hop_samples - self._level_ms)
+        level_db = 10.0 * np.log10(max(self._level_ms, 1e-12))
+        hop_s = self.hop_samples / self.sample_rate
+        self._music_db = max(level_db, self._music_db - MUSIC_LEVEL_RELEASE_DB_PER_S * hop_s)
+        if level_db >= max(SILENCE_DBFS, self._music_db - SILENCE_REL_DB):
+            if self._silent_hops * hop_s >= SILENCE_RESET_S:
+                log.debug(
+                    "music again at %.2f s after a long silence: tempo history cleared", now_s
+                )
+                self.estimator.reset()
+            self._silent_hops = 0
+            return
+        self._silent_hops += 1
+        if self._silent_hops * hop_s >= SILENCE_IDLE_S and not self.clock.is_idle:
+            log.debug("silence at %.2f s: beat clock stops", now_s)
+            self.clock.stop(now_s)
+            self._last_beat_s = None
+
+    def _beat_event(self, beat_s: float, now_s: float) -> BeatEvent:
         interval = None
         if self._last_beat_s is not None and beat_s > self._last_beat_s:
             interval = BeatInterval(
@@ -129,38 +247,26 @@ class BeatTracker:
         self._n = 0
         return BeatEvent(
             time_s=beat_s,
-            declared_s=self.time_s,
-            bpm=float(self._tempo.get_bpm()),
-            confidence=float(self._tempo.get_confidence()),
+            declared_s=now_s,
+            bpm=self.clock.bpm,
+            confidence=self.clock.confidence,
             interval=interval,
         )
 
-    def process_signal(self, mono: npt.NDArray[np.float32]) -> BeatTrack:
-        """Feed a whole mono signal hop by hop through `process` (zero-padded at the end)."""
-        n_hops = -(-len(mono) // self.hop_samples)
-        padded = np.zeros(n_hops * self.hop_samples, dtype=np.float32)
-        padded[: len(mono)] = mono
-        track = BeatTrack(duration_s=len(mono) / self.sample_rate)
-        for i in range(n_hops):
-            event = self.process(padded[i * self.hop_samples : (i + 1) * self.hop_samples])
-            if event is not None:
-                track.beats.append(event)
-        track.onset_times_s = list(self.onset_times_s)
-        return track
-
-    def _accumulate_features(self, hop: npt.NDArray[np.float32]) -> None:
-        self._ring = np.roll(self._ring, -len(hop))
-        self._ring[-len(hop) :] = hop
+    def _accumulate_features(self, hop: npt.NDArray[np.float32]) -> float:
+        """Add the hop to the interval's loudness and brightness sums; returns its energy."""
         energy = float(np.dot(hop, hop))
         self._sum_sq += energy
         self._n += len(hop)
         if energy <= 1e-12:
-            return
-        magnitude = np.abs(np.fft.rfft(self._ring * self._window))
+            return energy
+        magnitude = self.front_end.magnitude
         total = float(magnitude.sum())
         if total > 0:
-            self._centroid_weighted += energy * float(np.dot(self._freqs, magnitude) / total)
+            centroid = float(np.dot(self.front_end.freqs_hz, magnitude) / total)
+            self._centroid_weighted += energy * centroid
             self._centroid_weight += energy
+        return energy
 
 
 def track_beats(

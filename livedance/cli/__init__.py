@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from livedance import __version__
 from livedance.errors import LivedanceError
 
-SUBCOMMANDS = ("play", "actions", "analyze", "prepare", "demo_song", "devices")
+SUBCOMMANDS = ("play", "actions", "analyze", "prepare", "demo_song", "devices", "beats")
 
 
 def build_parser() -> argparse.ArgumentParser:

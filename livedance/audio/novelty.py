@@ -1,0 +1,79 @@
+"""The beat tracker's front end: aubio's phase vocoder and mel filterbank give a novelty curve.
+
+First box of the "beat tracker (aubio)" in DESIGN.md's live data flow. Each hop of samples goes
+through aubio's phase vocoder (`aubio.pvoc`) and a mel filterbank (`aubio.filterbank`); the
+novelty is a log-compressed spectral flux with a vibrato-suppressing maximum filter across bands
+(SuperFlux, Böck & Widmer 2013), plus the same flux over the bass bands alone counted again, so
+kick drums and bass notes (which mark beats far more often than hi-hats do) weigh more than
+cymbals. One value per hop, computed only from samples up to that hop: it is causal.
+"""
+
+from __future__ import annotations
+
+import aubio
+import numpy as np
+import numpy.typing as npt
+
+N_BANDS = 40
+"""Mel bands of the filterbank."""
+
+FMIN_HZ, FMAX_HZ = 30.0, 16000.0
+"""Frequency range of the filterbank."""
+
+BASS_HZ = 220.0
+"""Bands centred below this count twice in the novelty (kick drum, bass)."""
+
+LOG_GAIN = 20.0
+"""Compression gain of log(1 + gain * band energy)."""
+
+FLUX_LAG_HOPS = 2
+"""The flux compares a frame with the one this many hops before (~12 ms at 44.1 kHz / 256)."""
+
+
+class NoveltyFrontEnd:
+    """Per hop: the magnitude spectrum (aubio pvoc) and a spectral-flux novelty value.
+
+    Args:
+        sample_rate: of the mono input, Hz.
+        hop_samples: samples per `process` call.
+        win_samples: FFT window of the phase vocoder.
+    """
+
+    def __init__(self, sample_rate: int, hop_samples: int, win_samples: int) -> None:
+        self.sample_rate = int(sample_rate)
+        self.hop_samples = int(hop_samples)
+        self._pvoc = aubio.pvoc(int(win_samples), int(hop_samples))
+        self._filterbank = aubio.filterbank(N_BANDS, int(win_samples))
+        fmax = min(FMAX_HZ, 0.45 * self.sample_rate)
+        self._filterbank.set_mel_coeffs(float(self.sample_rate), FMIN_HZ, fmax)
+        edges = _mel_edges_hz(FMIN_HZ, fmax, N_BANDS + 2)
+        self._bass = edges[1:-1] < BASS_HZ
+        self._history = np.zeros((FLUX_LAG_HOPS, N_BANDS), dtype=np.float32)
+        self._slot = 0
+        self.freqs_hz = np.fft.rfftfreq(int(win_samples), 1.0 / self.sample_rate)
+        self.magnitude: npt.NDArray[np.float32] = np.zeros(len(self.freqs_hz), np.float32)
+
+    def process(self, hop: npt.NDArray[np.float32]) -> float:
+        """Analyse one hop; returns its novelty (>= 0) and keeps its spectrum in `magnitude`."""
+        spectrum = self._pvoc(hop)
+        self.magnitude = spectrum.norm
+        bands = np.log1p(LOG_GAIN * self._filterbank(spectrum))
+        reference = self._history[self._slot]  # the frame FLUX_LAG_HOPS hops ago
+        # the maximum over neighbouring bands of the earlier frame suppresses vibrato (SuperFlux)
+        widened = reference.copy()
+        np.maximum(widened[1:], reference[:-1], out=widened[1:])
+        np.maximum(widened[:-1], reference[1:], out=widened[:-1])
+        rise = np.maximum(bands - widened, 0.0)
+        self._history[self._slot] = bands
+        self._slot = (self._slot + 1) % FLUX_LAG_HOPS
+        return float(rise.sum() + rise[self._bass].sum())
+
+
+def _mel_edges_hz(fmin_hz: float, fmax_hz: float, n: int) -> npt.NDArray[np.float64]:
+    """``n`` frequencies evenly spaced on the mel scale (filter edges and centres)."""
+
+    def mel(f: float) -> float:
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+
+    mels = np.linspace(mel(fmin_hz), mel(fmax_hz), n)
+    return 700.0 * (10 ** (mels / 2595.0) - 1.0)

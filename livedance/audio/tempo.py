@@ -1,0 +1,334 @@
+"""Tempo and beat phase from the recent novelty: the estimator that steers the live beat clock.
+
+Second box of the "beat tracker (aubio)" in DESIGN.md's live data flow, between the novelty front
+end (`livedance.audio.novelty`) and the beat clock (`livedance.audio.beatclock`). It keeps the
+last few seconds of novelty and, when asked, estimates the pulse from them alone (causal):
+
+1. **Tempo family**: the autocorrelation of the recent novelty, weighted towards the newest
+   samples, summed over every multiple of a candidate period up to a few seconds (a comb filter
+   bank, so tresillo-like periodicities of syncopated music lose to the beat), plus the
+   periodicity of its half and quarter tempo (bar and half-bar structure support the beat they
+   divide into), times a broad log-normal tempo prior; octaves fold into the allowed range.
+2. **Metrical level** (which member of the family): from the slowest level at or above 60 BPM,
+   the tempo doubles while the novelty half way between its beats is strong against the novelty
+   on them and the doubled tempo's own off-beats are weak (kick and snare alternating on a fast
+   backbeat), not when the off-beats are merely busy (strummed patterns, eighth-note hi-hats).
+3. **Period and phase**: the period refined to the one that folds the novelty sharpest, then the
+   recent novelty folded at it, newest weighted most; the fold's peak is the beat.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.ndimage
+
+FloatArray = npt.NDArray[np.float64]
+
+PRIOR_BPM = 110.0
+"""Centre of the log-normal tempo prior (where listeners tap most often)."""
+
+PRIOR_OCTAVES = 1.0
+"""Standard deviation of the tempo prior, in octaves (broad: the range limits do the rest)."""
+
+MIN_HISTORY_S = 3.0
+"""Seconds of novelty needed before the first estimate (shorter ones mistake syncopations)."""
+
+MIN_HISTORY_KNOWN_S = 2.0
+"""The same when the clock knows a tempo already (music resuming after a break)."""
+
+CONTINUITY_BONUS = 0.25
+"""Salience bonus of tempi within 5 % of the one the clock follows (keeps close calls steady)."""
+
+GRID_PER_OCTAVE = 48
+"""Tempo candidates per octave of the comb filter bank (refined afterwards)."""
+
+COMB_SPAN_S = 4.0
+"""Autocorrelation lags up to this are summed in the comb filter bank."""
+
+SLOWEST_START_BPM = 60.0
+"""The metrical level search starts at the slowest level of the tempo family at or above this
+(slower beats are rare; a lower `min_bpm` still admits them when nothing faster fits)."""
+
+DOUBLE_EVIDENCE = 0.3
+"""Evidence (see `PulseEstimator._metrical_level`) above which the tempo doubles."""
+
+FAST_OFFBEAT_WEIGHT = 0.5
+"""How much strong off-beats of the doubled tempo count against doubling."""
+
+DOUBLE_HYSTERESIS = 0.06
+"""Extra evidence needed to leave the metrical level the clock is on (less to move onto it)."""
+
+LEVEL_HALF_LIFE_FACTOR = 2.0
+"""The metrical level is judged over a longer memory than the phase (it changes rarely)."""
+
+FOLD_BINS = 48
+"""Phase bins of the fold."""
+
+REFINE_SPAN, REFINE_STEPS = 0.02, 17
+"""The period is refined over +-2 % in this many steps (then interpolated)."""
+
+
+@dataclass(frozen=True)
+class PulseEstimate:
+    """What the recent audio says about the beat.
+
+    Attributes:
+        time_s: input time the estimate was made at (only samples up to it were used).
+        period_s: beat period.
+        beat_s: time of the most recent beat at or before ``time_s`` (the fold's peak).
+        strength: pulse clarity, 0 (no periodicity) .. 1 (a perfect click track).
+    """
+
+    time_s: float
+    period_s: float
+    beat_s: float
+    strength: float
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 / self.period_s
+
+
+class PulseEstimator:
+    """Keeps a sliding window of novelty and estimates tempo and phase from it on request.
+
+    Args:
+        frame_rate_hz: novelty values per second (sample rate / hop).
+        min_bpm, max_bpm: the tempo range the estimate stays in.
+        window_s: seconds of novelty kept and analysed.
+        half_life_s: recency weighting of the analysis (older samples count less).
+        latency_s: how far the novelty lags the sound (analysis window), subtracted from times.
+    """
+
+    def __init__(
+        self,
+        frame_rate_hz: float,
+        *,
+        min_bpm: float = 50.0,
+        max_bpm: float = 200.0,
+        window_s: float = 8.0,
+        half_life_s: float = 2.0,
+        latency_s: float = 0.0,
+    ) -> None:
+        if not 0 < min_bpm < max_bpm:
+            raise ValueError(f"tempo range must satisfy 0 < min < max, got {min_bpm}..{max_bpm}")
+        self.frame_rate_hz = float(frame_rate_hz)
+        self.min_bpm, self.max_bpm = float(min_bpm), float(max_bpm)
+        self.half_life_s = float(half_life_s)
+        self.latency_s = float(latency_s)
+        self._size = round(window_s * frame_rate_hz)
+        self._ring = np.zeros(self._size, dtype=np.float64)
+        self._count = 0  # values pushed since the last reset
+        self._frames = 0  # values pushed ever (the time axis)
+        # Tempo candidates reach an octave beyond the range on both sides: a song outside the
+        # range is followed at twice or half its tempo, not at some other ratio. The grid of
+        # periodicities reaches two octaves further down: bar and half-bar periodicities
+        # support the beat level they divide into.
+        steps = math.ceil(math.log2(self.max_bpm / self.min_bpm) * GRID_PER_OCTAVE)
+        octave = np.arange(-3 * GRID_PER_OCTAVE, steps + GRID_PER_OCTAVE + 1) / GRID_PER_OCTAVE
+        self._grid = self.min_bpm * 2**octave
+        self._first = 2 * GRID_PER_OCTAVE  # index of the first candidate (min_bpm / 2)
+        self._bpms = self._grid[self._first :]  # the candidates: min_bpm / 2 .. 2 * max_bpm
+        log_dev = np.log2(self._bpms / PRIOR_BPM) / PRIOR_OCTAVES
+        self._prior = np.exp(-0.5 * log_dev**2)
+        self._support = [(GRID_PER_OCTAVE, 0.5), (2 * GRID_PER_OCTAVE, 0.25)]
+
+    @property
+    def seconds_available(self) -> float:
+        """Seconds of novelty since the last reset (at most the window)."""
+        return min(self._count, self._size) / self.frame_rate_hz
+
+    def push(self, novelty: float) -> None:
+        """Append one novelty value (one hop)."""
+        self._ring[self._frames % self._size] = novelty
+        self._frames += 1
+        self._count += 1
+
+    def reset(self) -> None:
+        """Forget the history (after silence: the next music may have another tempo)."""
+        self._count = 0
+
+    def estimate(self, prefer_period_s: float | None = None) -> PulseEstimate | None:
+        """Tempo and phase from the history; None with too little of it (`MIN_HISTORY_S`).
+
+        Args:
+            prefer_period_s: the period the clock follows (or last followed), if any;
+                candidates within 5 % of it get a bonus, so the estimate does not flip between
+                close calls, and an estimate comes after `MIN_HISTORY_KNOWN_S` already.
+
+        Returns:
+            The estimate at the time of the newest sample.
+        """
+        n = min(self._count, self._size)
+        min_history_s = MIN_HISTORY_S if prefer_period_s is None else MIN_HISTORY_KNOWN_S
+        if n < min_history_s * self.frame_rate_hz:
+            return None
+        x = self._window(n)
+        age_s = (n - 1 - np.arange(n)) / self.frame_rate_hz
+        weights = 0.5 ** (age_s / self.half_life_s)
+        periodicity = self._periodicity(x, weights)
+        strength = periodicity[self._first :]
+        salience = strength.copy()
+        for offset, weight in self._support:
+            salience += weight * periodicity[self._first - offset : len(periodicity) - offset]
+        salience *= self._prior
+        if not np.any(salience > 0):
+            return None
+        if prefer_period_s is not None:
+            ratio = np.abs(np.log2(self._bpms * prefer_period_s / 60.0))
+            salience = salience * (1.0 + CONTINUITY_BONUS * (ratio < math.log2(1.05)))
+        best = float(self._bpms[int(np.argmax(salience))])
+        while best > self.max_bpm:
+            best /= 2
+        while best < self.min_bpm and best * 2 <= self.max_bpm:
+            best *= 2
+        level_weights = 0.5 ** (age_s / (LEVEL_HALF_LIFE_FACTOR * self.half_life_s))
+        bpm = self._metrical_level(best, x, level_weights, prefer_period_s)
+        if not self.min_bpm <= bpm <= self.max_bpm:  # a range narrower than an octave
+            in_range = (self._bpms >= self.min_bpm) & (self._bpms <= self.max_bpm)
+            bpm = float(self._bpms[in_range][int(np.argmax(salience[in_range]))])
+        period_frames = self._refine_period(x, weights, self.frame_rate_hz * 60.0 / bpm)
+        bpm = min(max(self.frame_rate_hz * 60.0 / period_frames, self.min_bpm), self.max_bpm)
+        period_frames = self.frame_rate_hz * 60.0 / bpm
+        phase_frames, _ = self._fold_peak(x, weights, period_frames)
+        now_s = self._frames / self.frame_rate_hz
+        # phase_frames: how long ago (in frames) the newest beat was, counted from the newest
+        # sample (the frame ending at `now_s`); the novelty lags the sound by `latency_s`
+        beat_s = now_s - self.latency_s - phase_frames / self.frame_rate_hz
+        k = int(np.argmin(np.abs(self._bpms - bpm)))
+        return PulseEstimate(
+            time_s=now_s, period_s=60.0 / bpm, beat_s=beat_s, strength=float(strength[k])
+        )
+
+    def _window(self, n: int) -> FloatArray:
+        """The newest ``n`` values, oldest first."""
+        idx = (self._frames - n + np.arange(n)) % self._size
+        return self._ring[idx]
+
+    def _periodicity(self, x: FloatArray, weights: FloatArray) -> FloatArray:
+        """Comb filter bank over the autocorrelation: 0..1 per tempo of the grid."""
+        # local-mean removal keeps onsets and drops slow loudness changes
+        k = max(1, int(0.25 * self.frame_rate_hz))
+        local = np.convolve(x, np.ones(k) / k, mode="same")
+        y = np.maximum(x - local, 0.0)
+        y = (y - np.average(y, weights=weights)) * np.sqrt(weights)
+        n = len(y)
+        spec = np.fft.rfft(y, 2 * n)
+        acf = np.fft.irfft(np.abs(spec) ** 2)[:n]
+        overlap = np.cumsum(weights[::-1])[::-1]  # sum of weights over the overlapping part
+        acf = acf / np.maximum(overlap, 1e-9)
+        acf = acf / max(acf[0], 1e-12)
+        max_lag = min(n // 2, int(COMB_SPAN_S * self.frame_rate_hz))
+        periods = self.frame_rate_hz * 60.0 / self._grid
+        multiples = np.arange(1, int(max_lag / periods.min()) + 1)
+        lags = periods[:, None] * multiples[None, :]
+        valid = lags <= max_lag
+        # the best lag within +-(1 frame + 1 %) counts: forgives a slightly wrong period
+        half_width = np.ceil(1.0 + 0.01 * lags).astype(int)
+        values = np.zeros_like(lags)
+        for width in np.unique(half_width[valid]):
+            widened = scipy.ndimage.maximum_filter1d(acf, size=2 * width + 1, mode="nearest")
+            pick = valid & (half_width == width)
+            values[pick] = widened[np.round(lags[pick]).astype(int)]
+        count = valid.sum(axis=1)
+        periodicity = np.where(count > 0, values.sum(axis=1) / np.maximum(count, 1), 0.0)
+        return np.clip(periodicity, 0.0, 1.0)
+
+    def _metrical_level(
+        self, bpm: float, x: FloatArray, weights: FloatArray, prefer_period_s: float | None
+    ) -> float:
+        """Move from ``bpm`` to the right one of its doublings and halvings within the range.
+
+        From the slowest level at or above `SLOWEST_START_BPM`, the tempo doubles while the
+        novelty half way between its beats is strong against the novelty on them (weighted by
+        how much more likely the tempo prior finds the faster tempo) and the faster tempo's own
+        off-beats are weak: the faster level is then a steady pulse (kick and snare alternating
+        on a backbeat), not a strong beat with busy off-beats (a strummed pattern, eighth-note
+        hi-hats).
+        """
+        slowest = max(self.min_bpm, SLOWEST_START_BPM)
+        while bpm / 2 >= slowest:
+            bpm /= 2
+        while bpm < slowest and bpm * 2 <= self.max_bpm:
+            bpm *= 2
+        period = self.frame_rate_hz * 60.0 / bpm
+        _, ratio_slow = self._fold_peak(x, weights, period)
+        while bpm * 2 <= self.max_bpm:
+            _, ratio_fast = self._fold_peak(x, weights, period / 2)
+            preference = self._prior_at(2 * bpm) / self._prior_at(bpm)
+            evidence = ratio_slow * preference - FAST_OFFBEAT_WEIGHT * ratio_fast
+            threshold = DOUBLE_EVIDENCE
+            if prefer_period_s is not None:  # hysteresis around the level the clock is on
+                if abs(math.log2(bpm * prefer_period_s / 60.0)) < 0.07:
+                    threshold += DOUBLE_HYSTERESIS
+                elif abs(math.log2(2 * bpm * prefer_period_s / 60.0)) < 0.07:
+                    threshold -= DOUBLE_HYSTERESIS
+            if evidence < threshold:
+                break
+            bpm, period, ratio_slow = 2 * bpm, period / 2, ratio_fast
+        return bpm
+
+    def _refine_period(self, x: FloatArray, weights: FloatArray, period_frames: float) -> float:
+        """The period within +-2 % of ``period_frames`` that folds the novelty sharpest.
+
+        The comb's tempo grid is ~1.5 % coarse; folding several beats back at a period that
+        much off would smear the fold and bias the phase by tens of milliseconds.
+        """
+        factors = 1.0 + np.linspace(-REFINE_SPAN, REFINE_SPAN, REFINE_STEPS)
+        profiles = self._fold_profiles(x, weights, period_frames * factors)
+        sharpness = profiles.max(axis=1) - profiles.mean(axis=1)
+        best = int(np.argmax(sharpness))
+        offset = 0.0
+        if 0 < best < len(factors) - 1:
+            left, mid, right = sharpness[best - 1 : best + 2]
+            denom = left - 2 * mid + right
+            offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
+        step = factors[1] - factors[0]
+        return float(period_frames * (factors[best] + offset * step))
+
+    def _prior_at(self, bpm: float) -> float:
+        return math.exp(-0.5 * (math.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
+
+    def _fold_profile(self, x: FloatArray, weights: FloatArray, period_frames: float) -> FloatArray:
+        """Weighted mean novelty per phase bin (bin 0: the newest sample's phase), smoothed."""
+        return self._fold_profiles(x, weights, np.array([period_frames]))[0]
+
+    def _fold_profiles(
+        self, x: FloatArray, weights: FloatArray, periods_frames: FloatArray
+    ) -> FloatArray:
+        """`_fold_profile` for several periods at once: shape ``(len(periods), FOLD_BINS)``."""
+        n, m = len(x), len(periods_frames)
+        ago = (n - 1 - np.arange(n))[None, :] / periods_frames[:, None]  # 0 = newest sample
+        bins = np.floor((ago % 1.0) * FOLD_BINS).astype(int) % FOLD_BINS
+        bins += (np.arange(m) * FOLD_BINS)[:, None]
+        mass = np.bincount(bins.ravel(), weights=np.tile(weights * x, m), minlength=m * FOLD_BINS)
+        norm = np.bincount(bins.ravel(), weights=np.tile(weights, m), minlength=m * FOLD_BINS)
+        profile = (mass / np.maximum(norm, 1e-12)).reshape(m, FOLD_BINS)
+        # circular smoothing over 1/16 of a period
+        kernel = np.array([0.25, 0.5, 1.0, 0.5, 0.25]) / 2.5
+        padded = np.concatenate([profile[:, -2:], profile, profile[:, :2]], axis=1)
+        return sum(kernel[k] * padded[:, k : k + FOLD_BINS] for k in range(5))
+
+    def _fold_peak(
+        self, x: FloatArray, weights: FloatArray, period_frames: float
+    ) -> tuple[float, float]:
+        """Fold the novelty at ``period_frames``.
+
+        Returns:
+            How many frames before the newest sample the newest beat lies (0..period), and the
+            strength half a period from the peak relative to the peak (above the fold's floor).
+        """
+        profile = self._fold_profile(x, weights, period_frames)
+        peak = int(np.argmax(profile))
+        left, mid, right = profile[peak - 1], profile[peak], profile[(peak + 1) % FOLD_BINS]
+        denom = left - 2 * mid + right
+        offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
+        floor = float(np.min(profile))
+        opposite = profile[(peak + FOLD_BINS // 2) % FOLD_BINS]
+        ratio = (opposite - floor) / max(mid - floor, 1e-12)
+        ago_frames = ((peak + offset + 0.5) / FOLD_BINS % 1.0) * period_frames
+        return float(ago_frames), float(ratio)

@@ -1,0 +1,93 @@
+"""The OSC options of `play` and `live`, and opening OSC input and output from them.
+
+A thin layer for the CLI: `add_osc_arguments` adds ``--osc-port``, ``--osc-host``, ``--osc-out``
+and ``--no-osc`` to a parser; `open_osc` turns the parsed options into a started `OscControl`
+and an `OscOut`. When the port was not asked for explicitly and the default one is busy (another
+program already speaks OSC on 9000), the show goes on without OSC input and says so, rather than
+refusing to play; an explicit ``--osc-port`` that is busy is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Collection
+from typing import Any
+
+from livedance.control.osc import DEFAULT_HOST, DEFAULT_PORT, OscControl
+from livedance.control.osc_out import OscOut, parse_host_port
+from livedance.errors import LivedanceError
+from livedance.show.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+def add_osc_arguments(parser: Any) -> None:
+    """Add the OSC options to an argparse parser (or argument group).
+
+    Args:
+        parser: an `argparse.ArgumentParser` or argument group.
+    """
+    parser.add_argument(
+        "--osc-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help=f"UDP port for OSC control (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--osc-host",
+        default=DEFAULT_HOST,
+        metavar="HOST",
+        help=f"address to listen for OSC on (default {DEFAULT_HOST}: this machine only; "
+        "0.0.0.0 for the whole network)",
+    )
+    parser.add_argument(
+        "--osc-out",
+        metavar="HOST:PORT",
+        help="send /livedance/beat and /livedance/action to this OSC receiver",
+    )
+    parser.add_argument("--no-osc", action="store_true", help="do not listen for OSC control")
+
+
+def open_osc(
+    args: argparse.Namespace,
+    *,
+    clock: Clock,
+    action_names: Collection[str] | None = None,
+) -> tuple[OscControl | None, OscOut | None]:
+    """The OSC input (started) and output the options ask for.
+
+    Args:
+        args: parsed options from a parser given `add_osc_arguments`.
+        clock: the show's master clock (stamps taps, times beat messages).
+        action_names: names `/livedance/action` may ask for.
+
+    Returns:
+        (input or None, output or None); the caller closes both.
+
+    Raises:
+        LivedanceError: a bad ``--osc-out``, or an explicit ``--osc-port`` that cannot be bound.
+    """
+    out = None
+    if args.osc_out:
+        parse_host_port(args.osc_out)  # fail on a typo before binding anything
+    control = None
+    if not args.no_osc:
+        port = DEFAULT_PORT if args.osc_port is None else args.osc_port
+        try:
+            control = OscControl(
+                port, args.osc_host, clock=clock, action_names=action_names
+            ).start()
+        except LivedanceError as e:
+            if args.osc_port is not None:
+                raise
+            log.warning("%s; playing without OSC input", e)
+    if args.osc_out:
+        try:
+            out = OscOut.to(args.osc_out, clock=clock)
+        except BaseException:
+            if control is not None:
+                control.close()
+            raise
+    return control, out

@@ -1,0 +1,205 @@
+"""Song analysis on synthesized songs with known truth, real files, bad input and the CLI."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+import pytest
+
+from livedance.audio.io import Audio, write_wav
+from livedance.audio.synth import SynthSong, synth_song
+from livedance.cli import main
+from livedance.errors import LivedanceError
+from livedance.songplan import SongPlan
+from offline.analysis import ANALYSIS_VERSION, analyze_audio, analyze_file
+
+SR = 22050
+MUSIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "music"
+
+
+@functools.cache
+def _song(**kwargs: object) -> SynthSong:
+    if "key_shift" in kwargs:  # a tuple of pairs here, so the case can be a cache key
+        kwargs["key_shift"] = dict(kwargs["key_shift"])  # type: ignore[call-overload]
+    return synth_song(sr=SR, bars_per_section=4, **kwargs)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _plan(**kwargs: object) -> SongPlan:
+    return analyze_audio(_song(**kwargs).audio, sha256="synth")
+
+
+def _true_repeats(song: SynthSong) -> list[tuple[float, float]]:
+    """(start, lag to the first section with the same label) of every true repeat."""
+    first: dict[str, float] = {}
+    out = []
+    for start, _, label in song.sections:
+        if label in first:
+            out.append((start, start - first[label]))
+        else:
+            first[label] = start
+    return out
+
+
+BEAT_CASES = [
+    {"bpm": 70.0, "form": "ABACB", "seed": 2},
+    {"bpm": 178.0, "form": "ABACB", "seed": 3},
+    {"bpm": 100.0, "bpm_end": 125.0, "form": "AABAB", "seed": 11},
+    {"bpm": 140.0, "bpm_end": 110.0, "form": "ABACB", "seed": 5},
+    {"bpm": 112.0, "form": "ABACB", "seed": 8, "drums": False},
+]
+
+
+@pytest.mark.parametrize("case", BEAT_CASES, ids=lambda c: f"{c['bpm']:.0f}bpm-{c.get('bpm_end')}")
+def test_beats_match_the_truth(case: dict) -> None:
+    song, plan = _song(**case), _plan(**case)
+    f = mir_eval.beat.f_measure(
+        mir_eval.beat.trim_beats(song.beat_times_s),
+        mir_eval.beat.trim_beats(np.asarray(plan.beat_times_s)),
+    )
+    assert f >= 0.95, f"beat F-measure {f:.3f}"
+    assert plan.source == "librosa"
+    true_bpm = float(np.median(60.0 / np.diff(song.beat_times_s)))
+    assert abs(plan.tempo_bpm - true_bpm) / true_bpm < 0.08
+
+
+SECTION_CASES = [
+    {"bpm": 172.0, "form": "ABACB", "seed": 12},
+    {"bpm": 100.0, "bpm_end": 125.0, "form": "AABAB", "seed": 11},
+    {"bpm": 110.0, "form": "ABACB", "seed": 3, "key_shift": ((4, 2),)},
+]
+
+
+@pytest.mark.parametrize("case", SECTION_CASES, ids=lambda c: c["form"] + str(c["seed"]))
+def test_every_true_repeat_is_found_with_its_lag(case: dict) -> None:
+    song, plan = _song(**case), _plan(**case)
+    assert plan.sections[0].start_s == plan.beat_times_s[0]
+    assert plan.sections[-1].end_s == pytest.approx(plan.beat_times_s[-1], abs=1e-3)
+    for start_s, lag_s in _true_repeats(song):
+        found = [
+            s
+            for s in plan.sections
+            if abs(s.start_s - start_s) <= 0.5 and s.repeats is not None
+            and abs((s.lag_s or 0.0) - lag_s) <= 0.5
+        ]  # fmt: skip
+        assert found, f"repeat at {start_s:.2f} s (lag {lag_s:.2f} s) not found: {plan.sections}"
+
+
+@pytest.mark.parametrize("case", SECTION_CASES[:2], ids=lambda c: c["form"] + str(c["seed"]))
+def test_section_boundaries_within_half_a_second(case: dict) -> None:
+    song, plan = _song(**case), _plan(**case)
+    ref = np.array([[a, b] for a, b, _ in song.sections])
+    est = np.array([[s.start_s, s.end_s] for s in plan.sections])
+    precision, recall, _ = mir_eval.segment.detection(ref, est, window=0.5, trim=True)
+    assert recall == 1.0 and precision == 1.0, (precision, recall, plan.sections)
+    labels = "".join(s.label for s in plan.sections)
+    assert labels == case["form"]
+
+
+def test_key_shifted_repeat_reports_its_shift() -> None:
+    case = SECTION_CASES[2]
+    plan = _plan(**case)
+    last = plan.sections[-1]
+    index = plan.sections.index(last)
+    assert last.repeats is not None
+    assert plan.extra["section_key_shifts"][index] == 2
+
+
+def test_a_song_without_repeats_has_none() -> None:
+    plan = _plan(bpm=160.0, form="ABCD", seed=9)
+    assert all(s.repeats is None for s in plan.sections)
+
+
+def test_beat_intervals_carry_loudness_and_brightness() -> None:
+    plan = _plan(**BEAT_CASES[0])
+    assert len(plan.intervals) == len(plan.beat_times_s) - 1
+    for interval, (t0, t1) in zip(
+        plan.intervals, itertools.pairwise(plan.beat_times_s), strict=True
+    ):
+        assert (interval.start_s, interval.end_s) == (t0, t1)
+        assert -60.0 < interval.rms_db < 0.0
+        assert 50.0 < interval.centroid_hz < SR / 2
+
+
+def test_downbeats_fall_on_bars() -> None:
+    song, plan = _song(**BEAT_CASES[0]), _plan(**BEAT_CASES[0])
+    f = mir_eval.beat.f_measure(song.downbeat_times_s, np.asarray(plan.downbeat_times_s))
+    assert f >= 0.9
+
+
+def test_silence_gives_a_default_grid_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    silent = Audio(np.zeros((SR * 10, 2), np.float32), SR)
+    plan = analyze_audio(silent, sha256="0" * 64)
+    assert plan.tempo_bpm == 120.0
+    assert len(plan.beat_times_s) >= 19
+    assert plan.extra["warnings"] and "silent" in plan.extra["warnings"][0]
+    assert any("silent" in r.message for r in caplog.records)
+    assert plan.sections and plan.sections[0].repeats is None
+
+
+def test_file_cache_round_trip_and_no_cache(tmp_path: Path) -> None:
+    wav = tmp_path / "song.wav"
+    write_wav(wav, _song(**SECTION_CASES[0]).audio)
+    cache = tmp_path / "cache"
+    plan = analyze_file(wav, cache_dir=cache)
+    cached = list(cache.glob("*.json"))
+    assert len(cached) == 1 and cached[0].stem == plan.audio.sha256
+    assert plan.extra["analysis_version"] == ANALYSIS_VERSION
+    again = analyze_file(wav, cache_dir=cache)
+    assert again == plan
+    # A plan from another analysis version is recomputed, not trusted.
+    stale = json.loads(cached[0].read_text())
+    stale["tempo_bpm"], stale["extra"]["analysis_version"] = 1.0, "0"
+    cached[0].write_text(json.dumps(stale))
+    assert analyze_file(wav, cache_dir=cache).tempo_bpm == plan.tempo_bpm
+    assert analyze_file(wav, use_cache=False, cache_dir=tmp_path / "none") == plan
+    assert not (tmp_path / "none").exists()
+
+
+def test_bad_files_give_clear_errors(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.ogg"
+    corrupt.write_bytes(b"OggS" + bytes(range(256)) * 8)
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    for path in (corrupt, empty, tmp_path / "missing.mp3", tmp_path):
+        with pytest.raises(LivedanceError):
+            analyze_file(path, cache_dir=tmp_path / "cache")
+
+
+def test_cli_analyze_prints_summary_and_writes_json_and_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    wav = tmp_path / "song.wav"
+    write_wav(wav, _song(**SECTION_CASES[0]).audio)
+    out, png = tmp_path / "plan.json", tmp_path / "plan.png"
+    assert main(["analyze", str(wav), "--json", str(out), "--plot", str(png), "--no-cache"]) == 0
+    text = capsys.readouterr().out
+    assert "BPM" in text and "repeats A" in text
+    plan = SongPlan.load(out)
+    assert plan.sections and plan.audio.sample_rate == SR
+    assert png.stat().st_size > 10_000
+
+
+def test_cli_analyze_bad_file_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.flac"
+    bad.write_bytes(b"not audio at all")
+    assert main(["analyze", str(bad), "--no-cache"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("livedance: error:") and "\n" not in err
+
+
+@pytest.mark.skipif(not MUSIC.is_dir(), reason="shared/data/music is not here")
+def test_real_song_analyses_fast_and_sanely() -> None:
+    path = MUSIC / "admiralbob77_-_Choice_-_Drum-bass.ogg"
+    plan = analyze_file(path, use_cache=False)
+    assert 120 < plan.tempo_bpm < 150  # librosa's documented 136 BPM for this excerpt
+    assert plan.audio.channels == 2 and plan.audio.sample_rate == 44100
+    assert plan.extra["analysis_s"] < 0.05 * plan.audio.duration_s + 2.0
