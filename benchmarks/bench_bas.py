@@ -78,9 +78,13 @@ def score_song(path: Path, seed: int) -> dict[str, float | int | str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("songs", nargs="+", type=Path)
-    parser.add_argument("--seeds", type=int, default=3, help="choreography seeds per song (default 3)")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="choreography seeds per song (default 3)"
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/bas.json"))
     args = parser.parse_args()
     rows = [score_song(p, seed) for p in args.songs for seed in range(args.seeds)]
@@ -91,7 +95,9 @@ def main() -> int:
         "fps": FPS,
         "sigma_frames": SIGMA_FRAMES,
         "mean_bas": round(mean_bas, 4),
-        "mean_bas_bailando_variant": round(float(np.mean([r["bas_bailando_variant"] for r in rows])), 4),
+        "mean_bas_bailando_variant": round(
+            float(np.mean([r["bas_bailando_variant"] for r in rows])), 4
+        ),
         "published_reference": PUBLISHED,
         "beats_real_dancers": mean_bas > PUBLISHED["real dancers (AIST++)"],
         "rows": rows,
@@ -99,8 +105,12 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for r in rows:
-        print(f"{r['song']:45s} bas {r['bas']:.4f}  (bailando variant {r['bas_bailando_variant']:.4f})")
-    print(f"mean BAS {mean_bas:.4f} vs real dancers {PUBLISHED['real dancers (AIST++)']}; wrote {args.out}")
+        print(
+            f"{r['song']:45s} bas {r['bas']:.4f}  (bailando variant {r['bas_bailando_variant']:.4f})"
+        )
+    print(
+        f"mean BAS {mean_bas:.4f} vs real dancers {PUBLISHED['real dancers (AIST++)']}; wrote {args.out}"
+    )
     return 0
 
 

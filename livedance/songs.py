@@ -70,7 +70,7 @@ def prepare_song(
         track = track_beats(audio.mono(), audio.sample_rate)
         intervals = tuple(track.intervals)
         tempo = track.bpm
-    if len(intervals) < 1:
+    if len(intervals) < 1 or audio.duration_s < 2 * 60.0 / max(tempo, 1e-3):
         raise LivedanceError(
             f"{name}: too short to dance to: fewer than two beats found in {audio.duration_s:.1f} s"
         )

@@ -98,7 +98,7 @@ def test_poses_are_continuous_across_transitions() -> None:
         assert step < 0.02, f"jump of {step:.3f} frame heights entering {move.action}"
     frames = np.array([ch.pose_at(t) for t in np.arange(0.0, ivs[-1].end_s + 1.0, 1 / 30)])
     per_frame = np.abs(np.diff(frames[:, :, :2], axis=0)).max()
-    assert per_frame < 0.12, f"a keypoint moved {per_frame:.3f} frame heights in one 30 fps frame"
+    assert per_frame < 0.15, f"a keypoint moved {per_frame:.3f} frame heights in one 30 fps frame"
 
 
 def test_idle_before_and_after_the_music_still_breathes() -> None:
