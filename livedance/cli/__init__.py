@@ -17,7 +17,22 @@ from collections.abc import Sequence
 from livedance import __version__
 from livedance.errors import LivedanceError
 
-SUBCOMMANDS = ("play", "actions", "analyze", "prepare", "demo_song", "devices", "beats")
+SUBCOMMANDS = (
+    "play",
+    "live",
+    "render",
+    "actions",
+    "analyze",
+    "beats",
+    "prepare",
+    "synth",
+    "train",
+    "export",
+    "evaluate",
+    "bench",
+    "demo_song",
+    "devices",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
