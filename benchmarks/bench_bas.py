@@ -68,7 +68,7 @@ def score_song(path: Path, seed: int) -> dict[str, float | int | str]:
         "song": path.name,
         "duration_s": round(song.audio.duration_s, 2),
         "tempo_bpm": round(song.tempo_bpm, 1),
-        "beat_source": song.plan.source if song.plan else "aubio",
+        "beat_source": song.plan.source if song.plan else "causal",
         "music_beats": len(music),
         "motion_beats": len(motion),
         "bas": round(beat_alignment(motion, music, sigma_s), 4),

@@ -2,7 +2,7 @@
 
 `play` (and any offline render) go through here: the file is decoded and checked (silence, too
 short), then beats come from the song plan (offline analysis, cached) or, with
-``tracker="aubio"``, from the live beat tracker run over the whole file.
+``tracker="causal"``, from the live (causal) beat tracker run over the whole file.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from livedance.songplan import BeatInterval, SongPlan
 
 log = logging.getLogger(__name__)
 
-TRACKERS = ("plan", "aubio")
+TRACKERS = ("plan", "causal")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _song_plan(audio: Audio, song: str | None, use_cache: bool) -> SongPlan | No
     try:
         from offline import analysis
     except ImportError as exc:  # analysis not installed: the live tracker still dances
-        log.warning("song analysis unavailable (%s); using the aubio beat tracker", exc)
+        log.warning("song analysis unavailable (%s); using the causal beat tracker", exc)
         return None
     if song is not None:
         return analysis.analyze_file(song, use_cache=use_cache)

@@ -18,6 +18,7 @@ from livedance.actions.geometry import (
     ease,
     late,
     planted,
+    plie,
     pulse,
     reach,
     sided,
@@ -47,10 +48,7 @@ def _clap(phase: float) -> Angles:
         r_elbow=el,
         l_shoulder=sh,
         l_elbow=el,
-        r_hip=0.06 + 0.25 * dip,
-        l_hip=0.06 + 0.25 * dip,
-        r_knee=-0.03 - 0.5 * dip,
-        l_knee=-0.03 - 0.5 * dip,
+        **plie(0.25 * dip),
         head_tilt=0.08 * skew(phase),
     )
 
@@ -114,10 +112,7 @@ def _fist_pump_right(phase: float) -> Angles:
         r_elbow=0.1 + 1.1 * bend,
         l_shoulder=0.2 + 0.3 * lift,
         l_elbow=0.1 - 1.3 * bump(phase),
-        r_hip=0.06 + 0.3 * dip,
-        l_hip=0.06 + 0.3 * dip,
-        r_knee=-0.03 - 0.6 * dip,
-        l_knee=-0.03 - 0.6 * dip,
+        **plie(0.3 * dip),
     )
 
 
@@ -135,10 +130,7 @@ def _raise_the_roof(phase: float) -> Angles:
         l_shoulder=sh,
         l_elbow=el,
         head_tilt=0.1 * skew(phase),
-        r_hip=0.06 + 0.3 * dip,
-        l_hip=0.06 + 0.3 * dip,
-        r_knee=-0.03 - 0.6 * dip,
-        l_knee=-0.03 - 0.6 * dip,
+        **plie(0.3 * dip),
     )
 
 
@@ -157,10 +149,7 @@ def _arm_circles(phase: float) -> Angles:
         l_shoulder=sh,
         l_elbow=el,
         head_tilt=0.08 * skew(phase),
-        r_hip=0.06 + 0.25 * dip,
-        l_hip=0.06 + 0.25 * dip,
-        r_knee=-0.03 - 0.5 * dip,
-        l_knee=-0.03 - 0.5 * dip,
+        **plie(0.25 * dip),
     )
 
 

@@ -16,6 +16,7 @@ from livedance.actions.geometry import (
     bump,
     late,
     planted,
+    plie,
     pulse,
     sided,
     skew,
@@ -43,10 +44,7 @@ def _turn_right(phase: float) -> Angles:
         r_elbow=0.1 - 1.9 * fold + 0.9 * open_,
         l_shoulder=0.2 + 0.35 * open_,
         l_elbow=0.1 - 1.9 * fold + 0.4 * open_,
-        r_hip=0.06 + 0.25 * knees,
-        l_hip=0.06 + 0.25 * knees,
-        r_knee=-0.03 - 0.5 * knees,
-        l_knee=-0.03 - 0.5 * knees,
+        **plie(0.25 * knees),
     )
 
 
@@ -182,10 +180,7 @@ def _head_bob(phase: float) -> Angles:
     return Angles(
         head_tilt=0.6 * nod,
         lean=-0.07 * nod,
-        r_hip=0.06 + 0.18 * dip,
-        l_hip=0.06 + 0.18 * dip,
-        r_knee=-0.03 - 0.36 * dip,
-        l_knee=-0.03 - 0.36 * dip,
+        **plie(0.18 * dip),
         r_shoulder=0.2 - 0.3 * skew(late(phase, 0.1)),
         l_shoulder=0.2 + 0.3 * skew(late(phase, 0.1)),
         r_elbow=0.1 - 0.7 * dip,
@@ -205,10 +200,7 @@ def _shoulder_shimmy(phase: float) -> Angles:
         l_shoulder=0.2 + 0.7 * held,
         r_elbow=0.1 - 1.7 * held,
         l_elbow=0.1 - 1.7 * held,
-        r_hip=0.06 + 0.15 * held,
-        l_hip=0.06 + 0.15 * held,
-        r_knee=-0.03 - 0.3 * held,
-        l_knee=-0.03 - 0.3 * held,
+        **plie(0.15 * held),
     )
 
 

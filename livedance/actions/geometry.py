@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 
 from livedance.actions.base import Action
-from livedance.body import DEFAULT_BODY, Angles
+from livedance.body import DEFAULT_BODY, REST, Angles
 
 TAU = 2.0 * math.pi
 
@@ -111,6 +111,18 @@ def planted(shift: float) -> float:
     leg leans back under the moved hips instead of sliding its foot along the floor.
     """
     return shift / (DEFAULT_BODY.thigh + DEFAULT_BODY.shin)
+
+
+def plie(bend: float) -> dict[str, float]:
+    """Both knees bend by ``bend`` (radians at the hip) with the feet kept under the body.
+
+    The thighs tilt forward by ``bend`` and the shins back by twice that, so the shins stay as
+    upright as at rest and the body sinks straight down. Spread it into `Angles`:
+    ``Angles(r_shoulder=..., **plie(0.3 * dip))``.
+    """
+    hip = REST.r_hip + bend
+    knee = REST.r_knee - 2.0 * bend
+    return {"r_hip": hip, "l_hip": hip, "r_knee": knee, "l_knee": knee}
 
 
 Trajectory = Callable[[float], Angles]

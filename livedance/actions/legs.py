@@ -9,7 +9,7 @@ camera); see `livedance.body` for the angle conventions.
 from __future__ import annotations
 
 from livedance.actions.base import Action
-from livedance.actions.geometry import arc, bump, planted, pulse, sided, skew
+from livedance.actions.geometry import arc, bump, planted, plie, pulse, sided, skew
 from livedance.body import Angles
 
 
@@ -102,10 +102,7 @@ def _squat(phase: float) -> Angles:
     sink = arc(phase, 0.52)
     arms = arc(phase, 0.42)
     return Angles(
-        r_hip=0.06 + 0.85 * sink,
-        l_hip=0.06 + 0.85 * sink,
-        r_knee=-0.03 - 1.7 * sink,
-        l_knee=-0.03 - 1.7 * sink,
+        **plie(0.85 * sink),
         r_shoulder=0.2 + 1.1 * arms,
         l_shoulder=0.2 + 1.1 * arms,
         r_elbow=0.1 - 1.2 * arc(phase, 0.6),
@@ -119,10 +116,7 @@ def _bounce(phase: float) -> Angles:
     dip = arc(phase, 0.5)
     swing = skew(phase)
     return Angles(
-        r_hip=0.06 + 0.45 * dip,
-        l_hip=0.06 + 0.45 * dip,
-        r_knee=-0.03 - 0.9 * dip,
-        l_knee=-0.03 - 0.9 * dip,
+        **plie(0.45 * dip),
         r_shoulder=0.2 + 0.25 * dip + 0.2 * swing,
         l_shoulder=0.2 + 0.25 * dip - 0.2 * swing,
         r_elbow=0.1 - 1.4 * arc(phase, 0.4),

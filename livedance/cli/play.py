@@ -58,9 +58,10 @@ def register(sub: Any) -> None:
     p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (h toggles)")
     p.add_argument(
         "--tracker",
-        choices=("plan", "aubio"),
+        choices=("plan", "causal"),
         default="plan",
-        help="beats from the song plan (offline analysis, cached; default) or the aubio tracker",
+        help="beats from the song plan (offline analysis, cached; default) or the live causal "
+        "tracker (aubio onsets, our tempo and phase model) run over the file",
     )
     p.add_argument(
         "--no-cache", action="store_true", help="re-analyse the song even if a cached plan exists"
