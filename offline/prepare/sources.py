@@ -258,16 +258,16 @@ def _people_entries(path: Path) -> list[dict[str, Any]]:
 
 
 def _patch_protobuf_for_mediapipe() -> None:
-    """Let mediapipe 0.10.14 read its results under protobuf 5 and 6.
+    """Let mediapipe 0.10.14 read its results under protobuf 4.25 (quietly), 5 and 6.
 
-    mediapipe 0.10.14 pins ``protobuf<5``, but ``onnx`` (model export) needs ``protobuf>=6``.
-    Its only use of an API that protobuf 5 removed is ``SymbolDatabase.GetPrototype``, which
-    ``message_factory.GetMessageClass`` replaces one for one; the method is added back only
-    where it is missing, so protobuf 4 is untouched.
+    mediapipe 0.10.14 pins ``protobuf<5``, but a user may well have a newer protobuf that other
+    packages asked for. Its only use of an API that protobuf 5 removed (and 4.25 deprecates with
+    a warning on every call) is ``SymbolDatabase.GetPrototype``, which
+    ``message_factory.GetMessageClass`` replaces one for one.
     """
     from google.protobuf import message_factory, symbol_database
 
-    if not hasattr(symbol_database.SymbolDatabase, "GetPrototype"):
+    if hasattr(message_factory, "GetMessageClass"):
 
         def get_prototype(self: object, descriptor: Any) -> Any:
             return message_factory.GetMessageClass(descriptor)
