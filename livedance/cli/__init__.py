@@ -32,6 +32,7 @@ SUBCOMMANDS = (
     "bench",
     "demo_song",
     "devices",
+    "weights",
 )
 
 
