@@ -6,18 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-
-def _at_least(minimum: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
+from livedance.cli.args import int_at_least
 
 
 def register(sub: Any) -> None:
@@ -36,14 +25,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--phases",
-        type=_at_least(1),
+        type=int_at_least(1),
         default=8,
         metavar="N",
         help="poses per action on the sheet, at phases 0, 1/N, ... of the beat (default 8)",
     )
     p.add_argument(
         "--cell",
-        type=_at_least(32),
+        type=int_at_least(32),
         default=160,
         metavar="PX",
         help="height of one pose on the sheet in pixels (default 160)",

@@ -11,17 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from livedance.cli.args import int_at_least
 from livedance.errors import LivedanceError
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -59,7 +50,9 @@ def register(sub: Any) -> None:
         help="sample grid (stick | generated | nearest neighbour | real); default"
         " evaluate_grid.png beside --json when given",
     )
-    p.add_argument("--limit", type=_positive_int, metavar="N", help="score only the first N frames")
+    p.add_argument(
+        "--limit", type=int_at_least(1), metavar="N", help="score only the first N frames"
+    )
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (no weights needed)")
     p.add_argument(
         "--no-keypoints", action="store_true", help="skip keypoint MSE (no pose re-detection)"
