@@ -77,6 +77,29 @@ def score_song(path: Path, seed: int) -> dict[str, float | int | str]:
     }
 
 
+def markdown(result: dict) -> str:
+    """The README table: BAS per song (mean over seeds) beside the published values."""
+    lines = [
+        f"Command: `{result['command']}`",
+        "",
+        "| song | tempo (BPM) | BAS (mean over seeds) | Bailando's variant |",
+        "| --- | --- | --- | --- |",
+    ]
+    songs: dict[str, list[dict]] = {}
+    for row in result["rows"]:
+        songs.setdefault(row["song"], []).append(row)
+    for name, rows in songs.items():
+        bas = np.mean([r["bas"] for r in rows])
+        variant = np.mean([r["bas_bailando_variant"] for r in rows])
+        lines.append(f"| {name} | {rows[0]['tempo_bpm']} | {bas:.4f} | {variant:.4f} |")
+    lines.append(
+        f"| **livedance, mean** | | **{result['mean_bas']:.4f}** | {result['mean_bas_bailando_variant']:.4f} |"
+    )
+    for name, value in result["published_reference"].items():
+        lines.append(f"| {name} (published) | | {value:.4f} | |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -104,6 +127,7 @@ def main() -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(result))
     for r in rows:
         print(
             f"{r['song']:45s} bas {r['bas']:.4f}  (bailando variant {r['bas_bailando_variant']:.4f})"
