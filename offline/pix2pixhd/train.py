@@ -1,0 +1,413 @@
+"""The pix2pixHD training loop: one process, or many under ``torchrun`` (DDP).
+
+DESIGN.md data flow: prepared dataset (`offline.prepare`) -> *train* -> checkpoints and
+``run.json`` in RUN_DIR -> `offline.pix2pixhd.export` -> ONNX for the live runtime.
+Each iteration: generator step (LSGAN + feature matching + VGG16 perceptual loss), then
+discriminator step (LSGAN on real and generated). Data order and jitter depend only on
+(seed, iteration), so ``resume`` continues exactly where the last checkpoint stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler, Sampler
+
+from livedance.errors import LivedanceError
+from offline.pix2pixhd import checkpoint as ckpt
+from offline.pix2pixhd.data import PairDataset
+from offline.pix2pixhd.losses import VGGLoss, feature_matching_loss, lsgan_loss
+from offline.pix2pixhd.networks import (
+    GeneratorConfig,
+    MultiscaleDiscriminator,
+    build_generator,
+    size_multiple,
+)
+from offline.pix2pixhd.runlog import RunLog
+from offline.pix2pixhd.samples import save_sample_grid
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Everything `train` needs (the CLI fills it; see ``livedance train --help``)."""
+
+    data_dir: Path
+    out_dir: Path
+    size: tuple[int, int] | None = None
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    ndf: int = 32
+    num_d: int = 3
+    iterations: int = 20000
+    batch_size: int = 1
+    lr: float = 2e-4
+    decay_from: int | None = None
+    device: str = "auto"
+    amp: bool = False
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    seed: int = 0
+    resume: bool = False
+    vgg: bool = True
+    num_workers: int = 0
+    jitter_px: int = 0
+    progress: bool = True
+
+
+class BatchStream(Sampler):
+    """Batches of ``(index, jitter_seed)`` for iterations ``start..stop-1`` of one rank.
+
+    Epoch ``e`` is `DistributedSampler`'s shuffle for epoch ``e`` (seeded), cut into
+    ``batch_size`` pieces; a dataset smaller than a batch repeats.
+    """
+
+    def __init__(
+        self, n_items: int, batch_size: int, rank: int, world: int, seed: int, start: int, stop: int
+    ) -> None:
+        self.sampler = DistributedSampler(
+            range(n_items), num_replicas=world, rank=rank, shuffle=True, seed=seed
+        )
+        self.batch_size, self.rank, self.world, self.seed = batch_size, rank, world, seed
+        self.start, self.stop = start, stop
+        self.per_epoch = max(1, len(self.sampler) // batch_size)
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
+
+    def __iter__(self):
+        epoch, order = -1, []
+        for it in range(self.start, self.stop):
+            e, offset = divmod(it, self.per_epoch)
+            if e != epoch:
+                epoch = e
+                self.sampler.set_epoch(e)
+                order = list(self.sampler)
+                while len(order) < self.batch_size:
+                    order = order + order
+            base = (self.seed * 1_000_003 + it) * self.world * self.batch_size
+            picks = order[offset * self.batch_size : (offset + 1) * self.batch_size]
+            yield [(i, base + self.rank * self.batch_size + k) for k, i in enumerate(picks)]
+
+
+def _distributed() -> tuple[int, int, int]:
+    """``(rank, world_size, local_rank)`` from torchrun's environment (1 process without it)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise LivedanceError("--device cuda: no CUDA GPU is visible to torch")
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
+
+
+def learning_rate(options: TrainOptions, iteration: int) -> float:
+    """Constant until ``decay_from`` (default half way), then linear to 0 at ``iterations``."""
+    decay_from = options.iterations // 2 if options.decay_from is None else options.decay_from
+    if iteration < decay_from or options.iterations <= decay_from:
+        return options.lr
+    return options.lr * max(
+        0.0, (options.iterations - iteration) / (options.iterations - decay_from)
+    )
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise LivedanceError(f"cannot write to the run folder {out_dir} ({exc.strerror})") from None
+
+
+def train(options: TrainOptions) -> dict[str, Any]:
+    """Train (or resume) a run; returns the training summary written to ``run.json``.
+
+    Raises:
+        LivedanceError: bad dataset or run folder, a size the generator cannot take, a resume
+            without a checkpoint, or CUDA asked for without a GPU.
+    """
+    rank, world, local_rank = _distributed()
+    device = pick_device(options.device, local_rank)
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        torch.distributed.init_process_group(backend=backend, init_method="env://")
+    try:
+        return _train(options, rank, world, device)
+    finally:
+        if world > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -> dict[str, Any]:
+    main = rank == 0
+    if main:
+        _check_out_dir(options.out_dir)
+    latest = options.out_dir / ckpt.CHECKPOINT_DIR / ckpt.LATEST_NAME
+    state = ckpt.load_checkpoint(latest) if options.resume else None
+    if not options.resume and latest.exists():
+        raise LivedanceError(
+            f"{options.out_dir} already holds a run; pass --resume to continue it"
+            " or pick another --out"
+        )
+    gen_config = options.generator
+    size = options.size
+    if state is not None:  # architecture and size come from the checkpoint
+        gen_config = GeneratorConfig.from_dict(state["generator_config"])
+        size = (int(state["size"][0]), int(state["size"][1]))
+    dataset = PairDataset(options.data_dir, "train", size=size, jitter_px=options.jitter_px)
+    size = dataset.size
+    multiple = size_multiple(gen_config)
+    if size[0] % multiple or size[1] % multiple:
+        raise LivedanceError(
+            f"size {size[0]}x{size[1]} is not a multiple of {multiple} "
+            f"(2**n_downsample); pick --size or --n-downsample to fit"
+        )
+    ndf = int(state["ndf"]) if state is not None else options.ndf
+    num_d = int(state["num_d"]) if state is not None else options.num_d
+
+    torch.manual_seed(options.seed + rank)
+    net_g = build_generator(gen_config).to(device)
+    net_d = MultiscaleDiscriminator(ndf=ndf, num_d=num_d).to(device)
+    opt_g = torch.optim.Adam(net_g.parameters(), lr=options.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(net_d.parameters(), lr=options.lr, betas=(0.5, 0.999))
+    use_amp = options.amp and device.type == "cuda"
+    scaler_g = torch.amp.GradScaler("cuda", enabled=use_amp)
+    scaler_d = torch.amp.GradScaler("cuda", enabled=use_amp)
+    start, elapsed_s = 0, 0.0
+    if state is not None:
+        net_g.load_state_dict(state["net_g"])
+        net_d.load_state_dict(state["net_d"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        if use_amp and "scaler_g" in state:
+            scaler_g.load_state_dict(state["scaler_g"])
+            scaler_d.load_state_dict(state["scaler_d"])
+        start, elapsed_s = int(state["iteration"]), float(state["elapsed_s"])
+        rng = state["rng"]
+        torch.set_rng_state(rng[rank] if rank < len(rng) else rng[0])
+    if start >= options.iterations:
+        if main:
+            log.warning(
+                "%s is already at iteration %d (--iterations %d): nothing to train",
+                options.out_dir,
+                start,
+                options.iterations,
+            )
+        return ckpt.read_run(options.out_dir)
+    vgg = VGGLoss().to(device) if options.vgg else None
+    g_train: nn.Module = net_g
+    d_train: nn.Module = net_d
+    if world > 1:
+        ids = [device.index] if device.type == "cuda" else None
+        g_train = nn.parallel.DistributedDataParallel(net_g, device_ids=ids)
+        d_train = nn.parallel.DistributedDataParallel(net_d, device_ids=ids)
+
+    stream = BatchStream(
+        len(dataset), options.batch_size, rank, world, options.seed, start, options.iterations
+    )
+    loader = DataLoader(
+        dataset,
+        batch_sampler=stream,
+        num_workers=options.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=False,
+    )
+    logger = RunLog(options.out_dir, start) if main else None
+    summary = _summary(options, dataset, gen_config, ndf, num_d, size, start, elapsed_s, world)
+    if main:
+        ckpt.write_json(options.out_dir / ckpt.RUN_JSON, summary)
+    preview = _preview_batch(dataset, device)
+    progress = _progress(options, start, main)
+    autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
+    iteration, losses = start, {}
+    t0 = time.perf_counter()
+    for stick, real in loader:
+        stick, real = stick.to(device, non_blocking=True), real.to(device, non_blocking=True)
+        lr = learning_rate(options, iteration)
+        for opt in (opt_g, opt_d):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        # generator step: D frozen and called without DDP (no gradient sync for D here)
+        net_d.requires_grad_(False)
+        with autocast:
+            fake = g_train(stick)
+            both = net_d(torch.cat([torch.cat([stick, fake], 1), torch.cat([stick, real], 1)]))
+            pred_fake = [[f[: len(stick)] for f in scale] for scale in both]
+            pred_real = [[f[len(stick) :] for f in scale] for scale in both]
+            g_gan = lsgan_loss(pred_fake, True)
+            g_fm = feature_matching_loss(pred_fake, pred_real)
+            g_vgg = vgg(fake.float(), real) if vgg is not None else torch.zeros((), device=device)
+            loss_g = g_gan + g_fm + g_vgg
+        opt_g.zero_grad(set_to_none=True)
+        scaler_g.scale(loss_g).backward()
+        scaler_g.step(opt_g)
+        scaler_g.update()
+        # discriminator step: one DDP forward on generated and real pairs together
+        net_d.requires_grad_(True)
+        with autocast:
+            pairs = torch.cat([torch.cat([stick, fake.detach()], 1), torch.cat([stick, real], 1)])
+            out = d_train(pairs)
+            d_fake = lsgan_loss([[s[-1][: len(stick)]] for s in out], False)
+            d_real = lsgan_loss([[s[-1][len(stick) :]] for s in out], True)
+            loss_d = 0.5 * (d_fake + d_real)
+        opt_d.zero_grad(set_to_none=True)
+        scaler_d.scale(loss_d).backward()
+        scaler_d.step(opt_d)
+        scaler_d.update()
+        iteration += 1
+        losses = {"g_gan": g_gan, "g_fm": g_fm, "g_vgg": g_vgg, "d_real": d_real, "d_fake": d_fake}
+        losses = {k: float(v.detach()) for k, v in losses.items()}
+        if not main:
+            continue
+        now_s = elapsed_s + time.perf_counter() - t0
+        assert logger is not None
+        logger.write(iteration, now_s, lr, losses)
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+        last = iteration == options.iterations
+        if iteration % options.sample_every == 0 or last:
+            _sample(net_g, preview, options.out_dir, iteration)
+        if iteration % options.checkpoint_every == 0 or last:
+            logger.flush()
+            summary.update(iteration=iteration, train_time_s=round(now_s, 2), final_losses=losses)
+            _save(
+                latest,
+                net_g,
+                net_d,
+                opt_g,
+                opt_d,
+                scaler_g,
+                scaler_d,
+                iteration,
+                now_s,
+                gen_config,
+                ndf,
+                num_d,
+                size,
+                world,
+                use_amp,
+            )
+            ckpt.write_json(options.out_dir / ckpt.RUN_JSON, summary)
+    if progress is not None:
+        progress.close()
+    if logger is not None:
+        logger.close()
+    if world > 1:
+        torch.distributed.barrier()
+    return summary
+
+
+def _save(
+    path,
+    net_g,
+    net_d,
+    opt_g,
+    opt_d,
+    scaler_g,
+    scaler_d,
+    iteration,
+    elapsed_s,
+    gen_config,
+    ndf,
+    num_d,
+    size,
+    world,
+    use_amp,
+) -> None:
+    # rank 0's RNG (the loop draws nothing random itself: data order and jitter are keyed)
+    rng = [torch.get_rng_state()]
+    state = {
+        "format_version": 1,
+        "iteration": iteration,
+        "elapsed_s": elapsed_s,
+        "net_g": net_g.state_dict(),
+        "net_d": net_d.state_dict(),
+        "opt_g": opt_g.state_dict(),
+        "opt_d": opt_d.state_dict(),
+        "rng": rng,
+        "generator_config": gen_config.to_dict(),
+        "ndf": ndf,
+        "num_d": num_d,
+        "size": [size[0], size[1]],
+    }
+    if use_amp:
+        state["scaler_g"], state["scaler_d"] = scaler_g.state_dict(), scaler_d.state_dict()
+    ckpt.save_checkpoint(path, state)
+
+
+def _summary(
+    options: TrainOptions,
+    dataset: PairDataset,
+    gen_config: GeneratorConfig,
+    ndf: int,
+    num_d: int,
+    size: tuple[int, int],
+    iteration: int,
+    elapsed_s: float,
+    world: int,
+) -> dict[str, Any]:
+    """The ``run.json`` document: what export needs (Body, numbers) and a training summary."""
+    return {
+        "format_version": 1,
+        "dataset": str(options.data_dir.resolve()),
+        "dataset_source": dataset.manifest.source,
+        "body": dataset.manifest.body.to_dict(),
+        "size": {"width": size[0], "height": size[1]},
+        "generator": gen_config.to_dict(),
+        "discriminator": {"ndf": ndf, "num_d": num_d, "n_layers": 3},
+        "n_train_frames": len(dataset),
+        "iteration": iteration,
+        "iterations_planned": options.iterations,
+        "batch_size": options.batch_size,
+        "world_size": world,
+        "lr": options.lr,
+        "vgg_loss": options.vgg,
+        "seed": options.seed,
+        "train_time_s": round(elapsed_s, 2),
+        "final_losses": {},
+    }
+
+
+def _preview_batch(dataset: PairDataset, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Up to 4 fixed training pairs spread over the dataset, for the sample grids."""
+    n = min(4, len(dataset))
+    picks = [round(i * (len(dataset) - 1) / max(1, n - 1)) for i in range(n)]
+    sticks, reals = zip(*(dataset[i] for i in picks), strict=True)
+    return torch.stack(sticks).to(device), torch.stack(reals).to(device)
+
+
+def _sample(net_g: nn.Module, preview: tuple[torch.Tensor, ...], out_dir: Path, it: int) -> None:
+    stick, real = preview
+    was_training = net_g.training
+    net_g.eval()
+    with torch.no_grad():
+        fake = net_g(stick)
+    net_g.train(was_training)
+    save_sample_grid(out_dir / "samples" / f"iter_{it:07d}.png", stick, fake, real)
+
+
+def _progress(options: TrainOptions, start: int, main: bool) -> Any:
+    if not (main and options.progress):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=options.iterations, initial=start, desc="train", unit="it", smoothing=0.1)
