@@ -106,6 +106,21 @@ class Choreographer:
             raise KeyError(f"unknown action {action_name!r}")
         self._forced = action_name
 
+    def force_at(self, t_s: float, action_name: str) -> None:
+        """Dance ``action_name`` on the first beat after ``t_s`` (operator request, any show).
+
+        With a timeline already laid out past ``t_s`` (a song plan) that move is replaced;
+        otherwise the next `add_interval` dances it (`force_next`).
+        """
+        if action_name not in self._by_name:
+            raise KeyError(f"unknown action {action_name!r}")
+        i = bisect.bisect_right(self._starts, t_s)
+        if i < len(self._moves):
+            old = self._moves[i]
+            self._moves[i] = Move(old.start_s, old.end_s, action_name, old.intensity, "forced")
+        else:
+            self._forced = action_name
+
     def add_interval(self, interval: BeatInterval) -> Move:
         """Choose the action for the next beat interval and append it to the timeline."""
         if self._moves and interval.start_s < self._moves[-1].start_s:

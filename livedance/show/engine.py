@@ -2,8 +2,9 @@
 
 Two ways to run, one frame path:
 - live (a window): the clock is the audio player (or a monotonic clock with ``--mute``); each
-  frame is rendered for the next display slot ahead of time, shown when the clock reaches it,
-  and slots the renderer could not make are dropped (the audio never waits for video);
+  frame is rendered ahead of its display slot on a worker thread (`show.pipeline.RenderAhead`),
+  shown when the clock reaches it, and slots the renderer could not make are dropped (the audio
+  never waits for video);
 - headless: a frame clock steps through every slot as fast as it can render, for recordings.
 A recording always holds exactly ``duration x fps`` frames: dropped slots repeat the last frame.
 """
@@ -11,7 +12,7 @@ A recording always holds exactly ``duration x fps`` frames: dropped slots repeat
 from __future__ import annotations
 
 import logging
-import math
+import queue
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,10 @@ from livedance.choreo import Choreographer
 from livedance.render import FrameRenderer
 from livedance.show.clock import Clock, FrameClock, MonotonicClock
 from livedance.show.hud import HudInfo, draw_hud
+from livedance.show.pipeline import RenderAhead
 from livedance.show.player import AudioPlayer
 from livedance.show.recorder import VideoRecorder
+from livedance.show.showlink import ShowLink
 from livedance.show.window import KEY_FULLSCREEN, KEY_HUD, KEY_QUIT, Window
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ class ShowOptions:
     hud: bool = True
     title: str = "livedance"
     progress: bool = True
+    link: ShowLink | None = None
+    """OSC control and beat output (`livedance.show.showlink`); None: none."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,13 @@ def _run_headless(
         total=n_frames, unit="frame", desc="render", disable=not options.progress, leave=False
     )
     for _ in range(n_frames):
-        frame = _render_one(renderer, choreographer, clock.now())
+        link = options.link
+        if link is None:
+            frame = _render_one(renderer, choreographer, clock.now())
+        else:
+            link.attach_clock(clock)
+            link.on_frame(clock.now())
+            frame = link.present(renderer.render(link.pose_at(clock.now())[None])[0])
         if recorder is not None:
             recorder.write(frame)
         clock.advance()
@@ -146,25 +157,41 @@ def _run_window(
     fps = options.fps
     n_slots = round(song.duration_s * fps)
     hud_on = options.hud
-    shown = dropped = 0
+    shown = late = 0
     last_slot = -1
     last_frame: npt.NDArray[np.uint8] | None = None
     fps_ema = fps
+    latency_ms_ema = 0.0
     last_show = time.perf_counter()
     quit_early = False
+    link = options.link
+    if link is not None:
+        link.attach_clock(clock)
+        hud_on = link.hud
+    pose_fn = link.pose_at if link is not None else choreographer.pose_at
+    ahead = RenderAhead(pose_fn, renderer, clock, fps, n_slots).start()
     try:
-        while True:
-            slot = math.floor(clock.now() * fps) + 1  # the next slot to be displayed
-            if slot >= n_slots or (player is not None and player.finished):
+        while not (player is not None and player.finished):
+            try:
+                item = ahead.get(timeout_s=0.1)
+            except queue.Empty:
+                continue
+            if item is None:
                 break
+            slot, frame = item.slot, item.frame
             t_slot = slot / fps
-            frame = _render_one(renderer, choreographer, t_slot)
             if recorder is not None:
                 for _ in range(last_slot + 1, slot):  # slots we had no frame for
                     recorder.write(last_frame if last_frame is not None else frame)
                 recorder.write(frame)
-            if last_slot >= 0:
-                dropped += max(0, slot - last_slot - 1)
+            previous_slot, last_slot, last_frame = last_slot, slot, frame
+            if clock.now() - t_slot > 1.0 / fps:  # its moment has passed: showing it would lag
+                late += 1
+                continue
+            if link is not None:
+                link.on_frame(clock.now())
+                hud_on = link.hud
+                frame = link.present(frame)
             display = frame.copy() if hud_on else frame
             if hud_on:
                 move = choreographer.move_at(t_slot)
@@ -178,27 +205,39 @@ def _run_window(
                         action=move.action if move else "idle",
                         time_s=t_slot,
                         renderer=renderer.name,
-                        dropped=dropped,
+                        dropped=ahead.slots_skipped + late,
+                        render_fps=ahead.render_fps,
+                        latency_ms=latency_ms_ema,
                     ),
                 )
             _wait_until(clock, t_slot)
             key = window.show(display)
+            latency_ms = (clock.now() - item.render_start_s) * 1000.0
+            latency_ms_ema = latency_ms if shown == 0 else 0.9 * latency_ms_ema + 0.1 * latency_ms
             now = time.perf_counter()
-            fps_ema = 0.9 * fps_ema + 0.1 / max(1e-3, now - last_show)
+            if previous_slot >= 0:
+                fps_ema = 0.9 * fps_ema + 0.1 / max(1e-3, now - last_show)
             last_show = now
             shown += 1
-            last_slot, last_frame = slot, frame
             if key in KEY_QUIT or window.closed:
                 quit_early = True
                 break
             if key == KEY_HUD:
                 hud_on = not hud_on
+                if link is not None:
+                    link.toggle_hud()
             elif key == KEY_FULLSCREEN:
                 window.toggle_fullscreen()
     finally:
+        ahead.stop()
         if player is not None:
             player.stop()
         window.close()
+    dropped = ahead.slots_skipped + late
+    log.info(
+        "render-ahead: %.1f render fps, %d slots skipped, %d late frames, latency %.0f ms",
+        ahead.render_fps, ahead.slots_skipped, late, latency_ms_ema,
+    )  # fmt: skip
     if recorder is not None and not quit_early and last_frame is not None:
         for _ in range(last_slot + 1, n_slots):
             recorder.write(last_frame)

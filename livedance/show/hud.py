@@ -20,17 +20,23 @@ class HudInfo:
     time_s: float
     renderer: str
     dropped: int = 0
+    render_fps: float | None = None
+    """Frames per second the renderer manages on its own (render-ahead shows)."""
+    latency_ms: float | None = None
+    """Render start to display, in milliseconds."""
 
 
 def draw_hud(frame: npt.NDArray[np.uint8], info: HudInfo) -> npt.NDArray[np.uint8]:
     """Draw the HUD onto ``frame`` in place (top-left text, beat-phase bar at the bottom)."""
     h, w = frame.shape[:2]
     scale = max(0.35, h / 700)
-    lines = (
+    lines: tuple[str, ...] = (
         f"{info.fps:4.1f} fps  {info.bpm:5.1f} bpm",
         f"{info.action}",
         f"{_clock(info.time_s)}  {info.renderer}  drop {info.dropped}",
     )
+    if info.render_fps is not None:
+        lines += (f"render {info.render_fps:4.1f} fps  lat {info.latency_ms or 0.0:3.0f} ms",)
     y = int(18 * scale / 0.5)
     for line in lines:
         for color, thick in (((0, 0, 0), 3), ((255, 255, 255), 1)):

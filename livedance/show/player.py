@@ -57,6 +57,7 @@ class AudioPlayer:
         self._pos = 0  # next frame the callback hands out
         self._anchor: tuple[int, float] = (0, 0.0)  # (frame, stream time it reaches the DAC)
         self._last_now = 0.0
+        self._now_lock = threading.Lock()  # now() is read by the render, OSC and show threads
         self._done = threading.Event()
         self._stream: Any = None
 
@@ -99,14 +100,16 @@ class AudioPlayer:
 
     def now(self) -> float:
         """Song position being heard now, in seconds (monotonic)."""
-        if self._stream is None:
+        stream = self._stream
+        if stream is None:
             return 0.0
-        frame, dac_time = self._anchor
+        frame, dac_time = self._anchor  # one tuple, swapped whole by the callback
         t = frame / self.sample_rate
         if dac_time:
-            t += self._stream.time - dac_time
-        t = min(max(t, self._last_now), len(self._samples) / self.sample_rate)
-        self._last_now = t
+            t += stream.time - dac_time
+        with self._now_lock:
+            t = min(max(t, self._last_now), len(self._samples) / self.sample_rate)
+            self._last_now = t
         return t
 
     @property

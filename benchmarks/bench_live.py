@@ -1,0 +1,260 @@
+"""Live line-in benchmark: beats through the real input path, and a soak of `livedance live`.
+
+Audio is played with `paplay` into a PulseAudio null sink and captured from PortAudio's `pulse`
+device, i.e. the same path as a sound card's line-in (see /work/shared/README.md).
+
+- latency: predicted-beat error vs the true beats (median, p95 ms) after lock (first 5 s
+  skipped); "accent" error adds the frame quantisation: the first 30 fps frame at or after the
+  predicted beat, where the new move starts, vs the true beat. Truth: the click onsets of the
+  captured signal (click track); librosa's offline beat tracker on the captured signal (music).
+- soak: `livedance live --headless` for --soak-s seconds on looped music: RSS over time, frames vs
+  wall time (drift), beats sent over OSC and gaps (lost beats).
+
+    python benchmarks/bench_live.py                 # latency only
+    python benchmarks/bench_live.py --soak-s 600    # plus a 10-minute soak
+Writes benchmarks/results/live.json and live.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from livedance.audio.linein import LineIn  # noqa: E402
+
+SR = 44100
+MUSIC = Path("/work/shared/data/music")
+RESULTS = ROOT / "benchmarks" / "results"
+SINK = "livedance_bench"
+FPS = 30.0
+LOCK_S = 5.0
+
+
+def start_pulse() -> bool:
+    """A PulseAudio server with our null sink; True when this started the server."""
+    started = False
+    if subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
+        started = True
+        subprocess.run(
+            ["pulseaudio", "-D", "--exit-idle-time=-1", "--disallow-exit", "-n",
+             "--load=module-native-protocol-unix"], capture_output=True, check=False,
+        )  # fmt: skip
+        for _ in range(50):
+            if subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+    sinks = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True)
+    if SINK not in sinks.stdout:
+        subprocess.run(
+            ["pactl", "load-module", "module-null-sink", f"sink_name={SINK}"], check=True
+        )
+    subprocess.run(["pactl", "set-default-source", f"{SINK}.monitor"], check=True)
+    return started
+
+
+def write_wav(path: Path, x: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((np.clip(x, -1, 1) * 32767).astype(np.int16).tobytes())
+
+
+def click_track(seconds: float, bpm: float = 120.0) -> np.ndarray:
+    x = np.zeros(int(seconds * SR), np.float32)
+    n = np.arange(441)
+    click = np.sin(2 * np.pi * 1000 * n / SR) * np.exp(-n / 80)
+    for t in np.arange(0.5, seconds - 0.1, 60 / bpm):
+        x[int(t * SR) : int(t * SR) + 441] += 0.8 * click
+    return x
+
+
+def music_clip(path: Path, seconds: float) -> np.ndarray:
+    import librosa
+
+    y, _ = librosa.load(path, sr=SR, mono=True, duration=seconds)
+    return y.astype(np.float32)
+
+
+def capture(wav: Path, seconds: float) -> tuple[np.ndarray, list[float]]:
+    """Play ``wav`` into the sink while the line-in tracks it; the capture and predicted beats."""
+    line = LineIn("pulse", sample_rate=SR, ring_s=seconds + 10).start()
+    try:
+        subprocess.run(["paplay", f"--device={SINK}", str(wav)], check=True, timeout=seconds + 30)
+        time.sleep(0.3)
+    finally:
+        line.stop()
+    beats = []
+    while not line.events.empty():
+        beats.append(line.events.get().time_s)
+    return line.ring._data[: line.ring.written].copy(), beats
+
+
+def true_beats(captured: np.ndarray, clicks: bool) -> np.ndarray:
+    if clicks:
+        loud = np.flatnonzero(np.abs(captured) > 0.2)
+        keep = np.concatenate([[True], np.diff(loud) > SR // 10])
+        return loud[keep] / SR
+    import librosa
+
+    _, frames = librosa.beat.beat_track(y=captured, sr=SR, hop_length=256, units="frames")
+    return librosa.frames_to_time(frames, sr=SR, hop_length=256)
+
+
+def errors_ms(predicted: list[float], truth: np.ndarray) -> dict[str, Any]:
+    if len(truth) < 2:
+        return {"beats": 0}
+    t_lock = truth[0] + LOCK_S
+    pred = np.array([b for b in predicted if t_lock <= b <= truth[-1]])
+    if not len(pred):
+        return {"beats": 0, "true_beats": int(np.sum(truth >= t_lock))}
+    beat_err = np.array([np.min(np.abs(truth - b)) for b in pred]) * 1e3
+    slots = np.ceil(pred * FPS - 1e-9) / FPS  # the frame where the new move starts
+    accent_err = np.array([np.min(np.abs(truth - s)) for s in slots]) * 1e3
+    return {
+        "beats": len(pred),
+        "true_beats": int(np.sum(truth >= t_lock)),
+        "beat_error_median_ms": round(float(np.median(beat_err)), 1),
+        "beat_error_p95_ms": round(float(np.percentile(beat_err, 95)), 1),
+        "accent_error_median_ms": round(float(np.median(accent_err)), 1),
+        "accent_error_p95_ms": round(float(np.percentile(accent_err, 95)), 1),
+    }
+
+
+def latency(tmp: Path, seconds: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    tracks = [("click_120bpm", click_track(seconds), True)]
+    tracks += [(p.stem, music_clip(p, seconds), False) for p in sorted(MUSIC.glob("*.ogg"))]
+    for name, x, clicks in tracks:
+        wav = tmp / f"{name}.wav"
+        write_wav(wav, x)
+        captured, predicted = capture(wav, len(x) / SR)
+        out[name] = errors_ms(predicted, true_beats(captured, clicks))
+        print(name, out[name], flush=True)
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def soak(tmp: Path, seconds: float) -> dict[str, Any]:
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import BlockingOSCUDPServer
+
+    songs = [music_clip(p, 120) for p in sorted(MUSIC.glob("*.ogg"))]
+    x = np.concatenate(songs)
+    x = np.tile(x, int(np.ceil((seconds + 20) * SR / len(x))))[: int((seconds + 20) * SR)]
+    wav = tmp / "soak.wav"
+    write_wav(wav, x)
+    beats: list[float] = []
+    dispatcher = Dispatcher()
+    dispatcher.map("/livedance/beat", lambda *_: beats.append(time.monotonic()))
+    server = BlockingOSCUDPServer(("127.0.0.1", 0), dispatcher)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    player = subprocess.Popen(["paplay", f"--device={SINK}", str(wav)])
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "livedance", "live", "--input", "pulse", "--headless",
+         "--duration", str(seconds), "--no-osc", "--osc-out",
+         f"127.0.0.1:{server.server_address[1]}", "--size", "256"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    rss = []
+    while proc.poll() is None:
+        rss.append((round(time.monotonic() - t0, 1), round(rss_mb(proc.pid), 1)))
+        time.sleep(10)
+    stdout, stderr = proc.communicate()
+    wall_s = time.monotonic() - t0
+    player.kill()
+    server.shutdown()
+    gaps = np.diff(beats) if len(beats) > 1 else np.array([])
+    med = float(np.median(gaps)) if len(gaps) else 0.0
+    mid = [m for t, m in rss if t > 60]
+    return {
+        "seconds": seconds,
+        "wall_s": round(wall_s, 1),
+        "returncode": proc.returncode,
+        "summary": stdout.strip().splitlines()[-1:] or stderr.strip().splitlines()[-1:],
+        "rss_mb": rss,
+        "rss_growth_mb_after_1min": round(mid[-1] - mid[0], 1) if len(mid) > 1 else None,
+        "beats_sent": len(beats),
+        "median_beat_gap_s": round(med, 3),
+        "lost_beats": int(sum(round(g / med) - 1 for g in gaps if med and g > 1.5 * med))
+        if med
+        else None,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of each latency take")
+    ap.add_argument("--soak-s", type=float, default=0.0, help="soak length (0: no soak)")
+    args = ap.parse_args()
+    if not shutil.which("paplay"):
+        raise SystemExit("bench_live: PulseAudio (paplay) is not installed")
+    started = start_pulse()
+    try:
+        run(args)
+    finally:
+        if started:  # leave no server behind: tests start their own with their own sink
+            subprocess.run(["pulseaudio", "--kill"], check=False)
+
+
+def run(args: argparse.Namespace) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "live.json"
+    result: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    result["machine"] = platform.platform()
+    with tempfile.TemporaryDirectory() as d:
+        if args.soak_s <= 0:
+            result["latency"] = latency(Path(d), args.seconds)
+            result["latency_command"] = f"python benchmarks/bench_live.py --seconds {args.seconds}"
+        else:
+            result["soak"] = soak(Path(d), args.soak_s)
+            result["soak_command"] = f"python benchmarks/bench_live.py --soak-s {args.soak_s}"
+    path.write_text(json.dumps(result, indent=1))
+    lines = ["# Live line-in benchmark", "", f"Machine: {result['machine']}", ""]
+    if "latency" in result:
+        lines += [f"`{result['latency_command']}`", "",
+                  "| track | beats | beat err median ms | p95 | accent err median ms | p95 |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        for name, r in result["latency"].items():
+            lines.append(
+                f"| {name} | {r.get('beats')} | {r.get('beat_error_median_ms')} | "
+                f"{r.get('beat_error_p95_ms')} | {r.get('accent_error_median_ms')} | "
+                f"{r.get('accent_error_p95_ms')} |"
+            )
+    if "soak" in result:
+        s = result["soak"]
+        lines += ["", f"Soak: `{result['soak_command']}`", "",
+                  f"- wall {s['wall_s']} s for {s['seconds']} s of show; rc {s['returncode']}",
+                  f"- {s['summary']}",
+                  f"- RSS first/last {s['rss_mb'][:1]} {s['rss_mb'][-1:]}; growth after 1 min "
+                  f"{s['rss_growth_mb_after_1min']} MB",
+                  f"- beats sent {s['beats_sent']}, median gap {s['median_beat_gap_s']} s, "
+                  f"lost beats {s['lost_beats']}"]  # fmt: skip
+    (RESULTS / "live.md").write_text("\n".join(lines) + "\n")
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Line-in: a sound card input feeding the causal beat tracker, for the `live` show.
+
+DESIGN.md data flow for live input: sounddevice InputStream callback -> `RingBuffer` (preallocated,
+single producer / single consumer, no allocation or locks in the callback) -> analysis thread
+(`LineIn`) feeding `BeatTracker.process` hop by hop -> `BeatClock` predictions and `BeatEvent`s
+(queued for the show, which extends the choreography beat by beat). The master clock of a live
+show is the input timeline: `LineIn.now()` is the time of the newest sample captured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from livedance.audio.beats import DEFAULT_HOP, BeatEvent, BeatTracker
+from livedance.errors import LivedanceError
+from livedance.show.player import import_sounddevice
+
+log = logging.getLogger(__name__)
+
+
+class RingBuffer:
+    """Preallocated mono float32 ring: one writer (the audio callback), one reader.
+
+    The writer only advances ``written``; the reader only advances ``read``; each integer store
+    is atomic under the GIL, so neither side takes a lock. A reader that falls a whole ring behind
+    loses the oldest samples (counted in ``overruns``).
+
+    Args:
+        capacity: samples held (a few seconds).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = int(capacity)
+        self._data = np.zeros(self.capacity, dtype=np.float32)
+        self.written = 0
+        self.read = 0
+        self.overruns = 0
+
+    def write_mono(self, block: npt.NDArray[np.float32]) -> None:
+        """Append ``block`` of shape (frames, channels), mixed to mono, without allocating."""
+        n = block.shape[0]
+        start = self.written % self.capacity
+        first = min(n, self.capacity - start)
+        np.mean(block[:first], axis=1, out=self._data[start : start + first])
+        if first < n:
+            np.mean(block[first:], axis=1, out=self._data[: n - first])
+        self.written += n
+
+    def available(self) -> int:
+        return self.written - self.read
+
+    def read_into(self, out: npt.NDArray[np.float32]) -> bool:
+        """Fill ``out`` with the next samples; False (nothing taken) when too few are there."""
+        n = len(out)
+        if self.written - self.read > self.capacity:
+            self.overruns += 1
+            self.read = self.written - self.capacity
+        if self.written - self.read < n:
+            return False
+        start = self.read % self.capacity
+        first = min(n, self.capacity - start)
+        out[:first] = self._data[start : start + first]
+        out[first:] = self._data[: n - first]
+        self.read += n
+        return True
+
+
+class LineIn:
+    """An input device analysed live; the master clock of a live show.
+
+    Args:
+        device: sounddevice input index or name (None: the default input).
+        sample_rate: Hz.
+        channels: captured (mixed to mono for analysis).
+        blocksize: frames per callback.
+        latency: PortAudio latency ("low", "high" or seconds).
+        min_bpm, max_bpm: the tempo range the tracker may follow.
+        tracker: a ready tracker (tests); default: a new one at ``sample_rate``.
+        ring_s: seconds the ring holds (benchmarks keep a whole take to compare against).
+    """
+
+    def __init__(
+        self,
+        device: int | str | None = None,
+        *,
+        sample_rate: int = 44100,
+        channels: int = 1,
+        blocksize: int = DEFAULT_HOP,
+        latency: str | float = "low",
+        min_bpm: float = 60.0,
+        max_bpm: float = 180.0,
+        tracker: BeatTracker | None = None,
+        ring_s: float = 4.0,
+    ) -> None:
+        self._sd = import_sounddevice()
+        self.device = device
+        self.sample_rate = int(sample_rate)
+        self.channels = int(channels)
+        self.blocksize = int(blocksize)
+        self.latency = latency
+        self.tracker = tracker or BeatTracker(self.sample_rate, min_bpm=min_bpm, max_bpm=max_bpm)
+        self.clock = self.tracker.clock
+        self.ring = RingBuffer(int(self.sample_rate * ring_s))
+        self.events: queue.Queue[BeatEvent] = queue.Queue(maxsize=256)
+        self.beats_seen = 0
+        self.error: str | None = None
+        self.statuses = 0
+        self._stream: Any = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> LineIn:
+        """Open the input and start the analysis thread.
+
+        Raises:
+            LivedanceError: no such input device, or it cannot be opened.
+        """
+        self._open()
+        self._thread = threading.Thread(target=self._analyse, name="livedance-linein", daemon=True)
+        self._thread.start()
+        return self
+
+    def now(self) -> float:
+        """Input time of the newest sample captured, seconds (the live master clock)."""
+        return self.ring.written / self.sample_rate
+
+    def stop(self) -> None:
+        """Stop the analysis thread and close the input."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        self._close()
+
+    def _open(self) -> None:
+        sd = self._sd
+        try:
+            info = sd.query_devices(self.device, "input")
+        except (ValueError, sd.PortAudioError) as exc:
+            raise LivedanceError(
+                f"no audio input device {self.device!r} ({exc}); see `livedance devices`"
+            ) from None
+        try:
+            self._stream = sd.InputStream(
+                samplerate=self.sample_rate,
+                channels=self.channels,
+                dtype="float32",
+                device=self.device,
+                blocksize=self.blocksize,
+                latency=self.latency,
+                callback=self._callback,
+            )
+            self._stream.start()
+        except sd.PortAudioError as exc:
+            self._stream = None
+            raise LivedanceError(f"cannot open audio input {info['name']!r} ({exc})") from None
+        self.error = None
+        log.info("listening on %s at %d Hz", info["name"], self.sample_rate)
+
+    def _close(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.abort()
+                self._stream.close()
+            except self._sd.PortAudioError:
+                pass
+            self._stream = None
+
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        if status:
+            self.statuses += 1  # overflow and friends: counted, reported by the show
+        self.ring.write_mono(indata)
+
+    def _analyse(self) -> None:
+        hop = np.zeros(self.tracker.hop_samples, dtype=np.float32)
+        while not self._stop.is_set():
+            if self._stream is None or not self._stream.active:
+                self._reconnect()
+                continue
+            if not self.ring.read_into(hop):
+                time.sleep(0.002)
+                continue
+            event = self.tracker.process(hop)
+            if event is not None:
+                self.beats_seen += 1
+                with contextlib.suppress(queue.Full):  # an undrained queue: newest beats matter
+                    self.events.put_nowait(event)
+
+    def _reconnect(self) -> None:
+        """The device went away: report it, idle the beat clock, and poll until it returns."""
+        if self.error is None:
+            self.error = "audio input lost; waiting for the device"
+            log.warning("%s", self.error)
+            self.clock.stop(self.tracker.time_s)
+        self._close()
+        if self._stop.wait(1.0):
+            return
+        try:
+            self._open()
+        except LivedanceError as exc:
+            self.error = str(exc)

@@ -1,0 +1,181 @@
+"""The live show: line-in beats -> choreography extended beat by beat -> window and/or recorder.
+
+DESIGN.md live path: `LineIn` (input callback -> ring -> analysis thread -> `BeatTracker` ->
+`BeatClock`) is the master clock; each frame this loop asks the beat clock for the beats
+predicted within the next period and appends one interval per new beat to the choreographer
+(features: RMS and centroid of the last interval the tracker measured), so a move starts ON the
+predicted beat rather than when the beat was detected. When the music stops the clock goes idle,
+no more intervals are added, and the choreographer's idle pose (standing, breathing) takes over.
+Device loss is shown on the HUD; the line-in reconnects by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from livedance.audio.linein import LineIn
+from livedance.choreo import Choreographer
+from livedance.render import FrameRenderer
+from livedance.show.hud import HudInfo, draw_hud
+from livedance.show.recorder import VideoRecorder
+from livedance.show.showlink import ShowLink
+from livedance.songplan import BeatInterval
+
+log = logging.getLogger(__name__)
+
+KEY_TAP = ord(" ")
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How to run a live show (the `live` command's options)."""
+
+    fps: float = 30.0
+    duration_s: float | None = None
+    headless: bool = False
+    fullscreen: bool = False
+    record: Path | None = None
+    hud: bool = True
+    title: str = "livedance live"
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    frames_shown: int
+    frames_late: int
+    beats_heard: int
+    moves_added: int
+    duration_s: float
+
+
+def extend_from_clock(
+    choreographer: Choreographer, line: LineIn, now_s: float, features: tuple[float, float]
+) -> int:
+    """Append an interval for each beat the clock predicts within the next period.
+
+    Returns:
+        How many intervals were added.
+    """
+    clock = line.clock
+    if clock.is_idle:
+        return 0
+    period_s = clock.period_s
+    moves = choreographer.moves
+    last_s = moves[-1].start_s if moves else -1e9
+    added = 0
+    for beat_s in clock.beats_between(now_s - period_s, now_s + period_s):
+        if beat_s > last_s + 0.5 * period_s:
+            choreographer.add_interval(
+                BeatInterval(beat_s, beat_s + period_s, features[0], features[1])
+            )
+            last_s = beat_s
+            added += 1
+    return added
+
+
+def run_live(
+    line: LineIn,
+    choreographer: Choreographer,
+    renderer: FrameRenderer,
+    options: LiveOptions,
+    link: ShowLink | None = None,
+) -> LiveStats:
+    """Run the live show until ``duration_s``, the window closes, or Ctrl-C.
+
+    Args:
+        line: the started line-in (the master clock).
+        choreographer: an empty choreographer to extend beat by beat.
+        renderer: poses to frames.
+        options: see `LiveOptions`.
+        link: OSC control and beat output (its beat clock should be ``line.clock``).
+
+    Returns:
+        Counts of frames, beats and moves.
+    """
+    window = None
+    if not options.headless:
+        from livedance.show.window import KEY_FULLSCREEN, KEY_HUD, KEY_QUIT, Window
+
+        window = Window(options.title, renderer.width_px, renderer.height_px, options.fullscreen)
+    recorder = (
+        VideoRecorder(options.record, options.fps, renderer.width_px, renderer.height_px, None)
+        if options.record
+        else None
+    )
+    if link is not None:
+        link.attach_clock(line)
+    pose_at = link.pose_at if link is not None else choreographer.pose_at
+    fps = options.fps
+    t0_s = line.now()
+    shown = late = added = 0
+    features = (-20.0, 1500.0)
+    hud_on = options.hud
+    started = time.perf_counter()
+    try:
+        slot = 0
+        while options.duration_s is None or slot < options.duration_s * fps:
+            t_slot = t0_s + slot / fps
+            while line.now() < t_slot:  # the input clock moves in blocks of a few ms
+                time.sleep(0.002)
+                if time.perf_counter() - started > 2.0 + slot / fps + 5.0:
+                    break  # the input stalled (device lost): keep showing, on the wall clock
+            now = line.now()
+            if now - t_slot > 2.0 / fps:
+                late += 1
+            while not line.events.empty():
+                event = line.events.get_nowait()
+                if event.interval is not None:
+                    features = (event.interval.rms_db, event.interval.centroid_hz)
+            added += extend_from_clock(choreographer, line, t_slot, features)
+            if link is not None:
+                link.on_frame(t_slot)
+                hud_on = link.hud
+            frame = renderer.render(pose_at(t_slot)[None])[0]
+            if link is not None:
+                frame = link.present(frame)
+            if recorder is not None:
+                recorder.write(frame)
+            if window is not None:
+                display = frame.copy() if hud_on else frame
+                if hud_on:
+                    move = choreographer.move_at(t_slot)
+                    status = line.error or (link.notice if link is not None else "")
+                    action = move.action if move else "idle"
+                    draw_hud(
+                        display,
+                        HudInfo(
+                            fps=fps,
+                            bpm=line.clock.bpm if not line.clock.is_idle else 0.0,
+                            beat_phase=line.clock.phase(t_slot),
+                            action=f"{action} {status}".strip(),
+                            time_s=t_slot - t0_s,
+                            renderer=renderer.name,
+                            dropped=late,
+                        ),
+                    )
+                key = window.show(display)
+                if key in KEY_QUIT or window.closed:
+                    break
+                if key == KEY_TAP:
+                    line.clock.tap(line.now())
+                elif key == KEY_HUD:
+                    hud_on = not hud_on
+                    if link is not None:
+                        link.toggle_hud()
+                elif key == KEY_FULLSCREEN:
+                    window.toggle_fullscreen()
+            shown += 1
+            slot += 1
+    except KeyboardInterrupt:
+        log.info("live show stopped")
+    finally:
+        if recorder is not None:
+            recorder.close()
+        if window is not None:
+            window.close()
+    stats = LiveStats(shown, late, line.beats_seen, added, line.now() - t0_s)
+    log.info("live show: %s", stats)
+    return stats

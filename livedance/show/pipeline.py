@@ -1,0 +1,148 @@
+"""Render-ahead: frames rendered on their own thread before their display time.
+
+The arrow "choreography -> frame renderer -> window" of DESIGN.md, for shows whose choreography is
+known ahead (a file). A worker thread asks the choreography for the pose of each display slot
+ahead of the master clock, renders it and puts it on a small bounded queue; the display side takes
+frames in slot order and shows each when the clock reaches its slot. When the renderer is slower
+than the frame rate the worker skips slots it could not finish before their deadline (estimated
+from its own recent render times) and the display side drops frames that arrive late, so the
+video thins out while the audio, which runs on its own sound-card callback, never waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from livedance.render import FrameRenderer
+from livedance.show.clock import Clock
+
+log = logging.getLogger(__name__)
+
+PoseAt = Callable[[float], npt.NDArray[np.float32]]
+
+
+@dataclass(frozen=True)
+class RenderedFrame:
+    """One frame ready for display.
+
+    Attributes:
+        slot: display slot index (shown at ``slot / fps`` seconds of song time).
+        frame: BGR uint8 image.
+        render_start_s, render_end_s: clock time when rendering began and ended.
+    """
+
+    slot: int
+    frame: npt.NDArray[np.uint8]
+    render_start_s: float
+    render_end_s: float
+
+
+class RenderAhead:
+    """Renders display slots ahead of ``clock`` on a worker thread into a bounded queue.
+
+    Args:
+        pose_at: song time (s) -> pose ``(18, 3)``; called on the worker thread only.
+        renderer: turns a batch of poses into frames.
+        clock: the show's master clock (read from the worker, never waited on by audio).
+        fps: display frame rate.
+        n_slots: slots in the show (slot ``n_slots`` is past the end).
+        queue_frames: how many rendered frames may wait for display (latency vs. slack).
+        first_slot: the slot to start from.
+    """
+
+    def __init__(
+        self,
+        pose_at: PoseAt,
+        renderer: FrameRenderer,
+        clock: Clock,
+        fps: float,
+        n_slots: int,
+        *,
+        queue_frames: int = 3,
+        first_slot: int = 0,
+    ) -> None:
+        self.pose_at = pose_at
+        self.renderer = renderer
+        self.clock = clock
+        self.fps = float(fps)
+        self.n_slots = int(n_slots)
+        self._queue: queue.Queue[RenderedFrame | None] = queue.Queue(maxsize=max(1, queue_frames))
+        self._next_slot = int(first_slot)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="livedance-render", daemon=True)
+        self._error: BaseException | None = None
+        self.render_s_ema = 0.0
+        """Smoothed time one frame takes to render, in clock seconds."""
+        self.frames_rendered = 0
+        self.slots_skipped = 0
+        """Slots the worker never rendered because they could not be ready in time."""
+
+    @property
+    def render_fps(self) -> float:
+        """Frames per second the renderer manages (not the display rate)."""
+        return 1.0 / self.render_s_ema if self.render_s_ema > 0 else 0.0
+
+    def start(self) -> RenderAhead:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the worker (it finishes the frame it is rendering) and wait for it."""
+        self._stop.set()  # a worker blocked on a full queue sees it within 50 ms
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def get(self, timeout_s: float = 0.1) -> RenderedFrame | None:
+        """The next rendered frame in slot order; None at the end of the show.
+
+        Raises:
+            queue.Empty: nothing arrived within ``timeout_s`` (the caller checks its clock).
+            Exception: whatever the renderer raised on the worker thread.
+        """
+        item = self._queue.get(timeout=timeout_s)
+        if item is None and self._error is not None:
+            raise self._error
+        return item
+
+    def next_slot_due(self, now_s: float) -> int:
+        """The earliest slot a frame started now can still be ready for (deadline-aware)."""
+        return math.floor((now_s + self.render_s_ema) * self.fps) + 1
+
+    def _work(self) -> None:
+        try:
+            while not self._stop.is_set():
+                slot = max(self._next_slot, self.next_slot_due(self.clock.now()))
+                if self.frames_rendered > 0:  # the jump to the clock at the start is no drop
+                    self.slots_skipped += slot - self._next_slot
+                if slot >= self.n_slots:
+                    break
+                start_s = self.clock.now()
+                frame = self.renderer.render(self.pose_at(slot / self.fps)[None])[0]
+                end_s = self.clock.now()
+                took_s = max(0.0, end_s - start_s)
+                self.render_s_ema = (
+                    took_s if self.frames_rendered == 0 else 0.8 * self.render_s_ema + 0.2 * took_s
+                )
+                self.frames_rendered += 1
+                self._next_slot = slot + 1
+                self._put(RenderedFrame(slot, frame, start_s, end_s))
+        except BaseException as exc:  # handed to the display thread, which re-raises it
+            log.debug("render worker failed: %r", exc)
+            self._error = exc
+        self._put(None)
+
+    def _put(self, item: RenderedFrame | None) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue

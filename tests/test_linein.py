@@ -1,0 +1,136 @@
+"""Line-in through a real PulseAudio null sink: the causal tracker locks onto a click track."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from livedance.audio.linein import LineIn, RingBuffer
+from livedance.errors import LivedanceError
+
+SR = 44100
+BPM = 120.0
+
+
+def test_ring_buffer_wraps_mixes_to_mono_and_counts_overruns() -> None:
+    ring = RingBuffer(10)
+    block = np.stack([np.arange(6, dtype=np.float32), np.arange(6, dtype=np.float32) + 2], axis=1)
+    ring.write_mono(block)
+    out = np.zeros(4, np.float32)
+    assert ring.read_into(out) and out.tolist() == [1, 2, 3, 4]
+    ring.write_mono(block)  # wraps around the end
+    out6 = np.zeros(6, np.float32)
+    assert ring.read_into(out6) and out6.tolist() == [5, 6, 1, 2, 3, 4]
+    assert not ring.read_into(out)
+    for _ in range(3):
+        ring.write_mono(block)
+    assert ring.read_into(out) and ring.overruns == 1
+
+
+def _click_track(path: Path, seconds: float) -> None:
+    n = int(seconds * SR)
+    x = np.zeros(n, np.float32)
+    click = (np.sin(2 * np.pi * 1000 * np.arange(441) / SR) * np.exp(-np.arange(441) / 80)).astype(
+        np.float32
+    )
+    for t in np.arange(0.5, seconds - 0.1, 60 / BPM):
+        i = int(t * SR)
+        x[i : i + 441] += 0.8 * click
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((x * 32767).astype(np.int16).tobytes())
+
+
+@pytest.mark.slow
+def test_beats_from_the_null_sink_land_within_30_ms_of_the_clicks(
+    pulse_sink: str, tmp_path: Path
+) -> None:
+    wav = tmp_path / "click.wav"
+    _click_track(wav, 9.0)
+    line = LineIn("pulse", sample_rate=SR).start()
+    try:
+        player = subprocess.Popen(["paplay", f"--device={pulse_sink}", str(wav)])
+        player.wait(timeout=30)
+        time.sleep(0.3)
+    finally:
+        line.stop()
+    ring = line.ring
+    end = ring.written
+    start = end - ring.capacity  # the ring holds the last 4 s: the truth on the same timeline
+    data = np.roll(ring._data, -(end % ring.capacity))
+    loud = np.flatnonzero(np.abs(data) > 0.2)
+    assert len(loud), "nothing arrived through the null sink"
+    onsets = [loud[0]] + [b for a, b in itertools.pairwise(loud) if b - a > SR // 10]
+    clicks_s = (np.array(onsets) + start) / SR
+    events = []
+    while not line.events.empty():
+        events.append(line.events.get())
+    beats_s = np.array([e.time_s for e in events if clicks_s[0] - 0.1 < e.time_s < clicks_s[-1]])
+    assert len(beats_s) >= len(clicks_s) - 2, (beats_s, clicks_s)
+    errors_ms = [np.min(np.abs(clicks_s - b)) * 1e3 for b in beats_s]
+    print(
+        f"beat error ms: median {np.median(errors_ms):.1f} p90 {np.percentile(errors_ms, 90):.1f}"
+    )
+    assert np.median(errors_ms) < 30, errors_ms
+    assert np.percentile(errors_ms, 90) < 30, errors_ms
+
+
+def test_a_missing_input_device_is_one_clear_error() -> None:
+    with pytest.raises(LivedanceError, match="no audio input device"):
+        LineIn("no such device 42").start()
+
+
+@pytest.mark.slow
+def test_live_headless_records_a_video_and_sends_beats_on_the_predicted_times(
+    pulse_sink: str, tmp_path: Path
+) -> None:
+    import re
+    import sys
+
+    from livedance.show.clock import MonotonicClock
+    from tests.test_osc import Receiver
+
+    wav = tmp_path / "click.wav"
+    _click_track(wav, 12.0)
+    out = tmp_path / "live.mp4"
+    with Receiver(MonotonicClock()) as rx:
+        rx.clock.start()
+        player = subprocess.Popen(["paplay", f"--device={pulse_sink}", str(wav)])
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "livedance", "live", "--input", "pulse", "--headless",
+                 "--record", str(out), "--duration", "8", "--osc-port", "0",
+                 "--osc-out", f"127.0.0.1:{rx.port}", "--size", "128"],
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+        finally:
+            player.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists() and out.stat().st_size > 1000
+    m = re.search(r"live: (\d+) frames, (\d+) beats heard, (\d+) moves", proc.stdout)
+    assert m, proc.stdout
+    assert int(m[1]) == 240 and int(m[2]) >= 8 and int(m[3]) >= 8
+    beats = [t for t, _ in rx.messages("/livedance/beat")]
+    assert len(beats) >= 8
+    spacing_s = np.diff(beats)[-6:]
+    assert np.allclose(spacing_s, 60 / BPM, atol=0.03), spacing_s
+
+
+def test_live_with_a_missing_input_device_is_one_line_and_non_zero(tmp_path: Path) -> None:
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "livedance", "live", "--input", "no such input 42", "--headless",
+         "--duration", "1", "--no-osc"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0 and "no audio input device" in proc.stderr
