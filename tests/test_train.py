@@ -161,8 +161,10 @@ def test_train_resume_export(data: Path, tmp_path: Path) -> None:
 
     common = ["--checkpoint-every", "2", "--sample-every", "2", "--decay-from", "100"]
     common += ["--jitter", "2", "--no-vgg"]
-    assert train_cli(data, tmp_path / "a", *common, "--iterations", "4") == 0
+    assert train_cli(data, tmp_path / "a", *common, "--iterations", "4", "--keep-every", "4") == 0
     run_a = tmp_path / "a"
+    kept = sorted(p.name for p in (run_a / "checkpoints").glob("it_*.pt"))
+    assert kept == ["it_000004.pt"]  # --keep-every: a checkpoint per 4 iterations beside latest
     assert (run_a / "samples" / "iter_0000004.png").is_file()
     grid = cv2.imread(str(run_a / "samples" / "iter_0000002.png"))
     assert grid.shape[1] == 3 * SIZE and grid.shape[0] % SIZE == 0

@@ -74,6 +74,14 @@ def register(sub: Any) -> None:
     p.add_argument("--amp", action="store_true", help="fp16 mixed precision (CUDA only)")
     p.add_argument("--sample-every", type=int_at_least(1), default=500, metavar="IT")
     p.add_argument("--checkpoint-every", type=int_at_least(1), default=500, metavar="IT")
+    p.add_argument(
+        "--keep-every",
+        type=int_at_least(0),
+        default=0,
+        metavar="IT",
+        help="also keep checkpoints/it_NNNNNN.pt every IT iterations (a multiple of --checkpoint-every), "
+        "e.g. for a quality-vs-time curve (default 0: only latest.pt)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's latest checkpoint")
     p.add_argument("--no-vgg", action="store_true", help="skip the VGG16 perceptual loss")
@@ -111,6 +119,7 @@ def _run(args: argparse.Namespace) -> int:
         amp=args.amp,
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
+        keep_every=args.keep_every,
         seed=args.seed,
         resume=args.resume,
         vgg=not args.no_vgg,

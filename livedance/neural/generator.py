@@ -11,6 +11,7 @@ refused with one clear line. No torch here: ONNX Runtime only.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -241,8 +242,23 @@ def flicker_score(frames: Sequence[npt.NDArray[np.uint8]] | npt.NDArray[np.uint8
     return float(np.mean(np.abs(np.diff(stack, axis=0))))
 
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "default.onnx"
-"""The embedded default generator (see models/MODEL_CARD.md), used when it is present."""
+def default_model_path() -> Path:
+    """Where the embedded default generator is (see models/MODEL_CARD.md).
+
+    A checkout (and an editable install) has it in the repository's ``models/``; a wheel installs
+    that folder as data under ``<prefix>/share/livedance/models``. Returns the first that exists,
+    else the checkout path (absent: shows fall back to stick figures).
+    """
+    checkout = Path(__file__).resolve().parents[2] / "models" / "default.onnx"
+    installed = Path(sys.prefix) / "share" / "livedance" / "models" / "default.onnx"
+    for path in (checkout, installed):
+        if path.is_file():
+            return path
+    return checkout
+
+
+DEFAULT_MODEL = default_model_path()
+"""The embedded default generator, used when it is present."""
 
 
 def choose_renderer(

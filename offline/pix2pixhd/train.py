@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,8 @@ class TrainOptions:
     amp: bool = False
     sample_every: int = 500
     checkpoint_every: int = 500
+    keep_every: int = 0
+    """Also keep ``checkpoints/it_NNNNNN.pt`` every this many iterations (0: only latest.pt)."""
     seed: int = 0
     resume: bool = False
     vgg: bool = True
@@ -307,6 +310,10 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
                 use_amp,
             )
             ckpt.write_json(options.out_dir / ckpt.RUN_JSON, summary)
+            if options.keep_every and iteration % options.keep_every == 0:
+                kept = latest.with_name(f"it_{iteration:06d}.pt")
+                shutil.copyfile(latest, kept.with_suffix(".tmp"))
+                os.replace(kept.with_suffix(".tmp"), kept)
     if progress is not None:
         progress.close()
     if logger is not None:
