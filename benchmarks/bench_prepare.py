@@ -24,20 +24,11 @@ from pathlib import Path
 
 from livedance import __version__
 from livedance.ffmpeg import ffmpeg_exe
+from livedance.machine import cpu_model
 from offline.prepare import PrepareOptions, parse_size, prepare_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_VIDEO = REPO.parent / "shared/data/video/taichi2.mp4"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 def _versions() -> dict[str, str]:
@@ -130,7 +121,7 @@ def main() -> int:
     result = bench(args.video, args.fps, args.size)
     result["command"] = " ".join(["python", *sys.argv])
     result["machine"] = {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
     }

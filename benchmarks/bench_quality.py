@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from pathlib import Path
 
 import cv2
 
 from livedance import __version__
+from livedance.machine import describe
 from offline.metrics.evaluate import evaluate_model, label_grid
 from offline.metrics.table import PAPER_TABLE_I, format_table
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_train_frames": result.info["n_train_frames"],
         "size_px": result.info["size_px"],
         "generator": result.info["generator"],
-        "machine": {"cpu": platform.processor() or platform.machine(), "python": sys.version},
+        "machine": describe(),
         "livedance": __version__,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from livedance.cli.args import int_at_least
+from livedance.machine import cpu_model
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ def run_render_bench(
     return {
         "benchmark": "render",
         "machine": {
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "cores": len(os.sched_getaffinity(0)),
             "python": platform.python_version(),
         },
@@ -204,13 +205,3 @@ def markdown_table(results: dict[str, Any]) -> str:
     for name, scores in flicker["scores"].items():
         lines.append(f"| {name} | " + " | ".join(str(scores[s]) for s in scenes) + " |")
     return "\n".join(lines)
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
