@@ -23,7 +23,7 @@ from offline.metrics.evaluate import evaluate_model
 from offline.pix2pixhd.checkpoint import load_checkpoint
 from offline.pix2pixhd.export import export_onnx
 
-METRICS = ("mse", "keypoint_mse", "psnr", "ssim", "ms_ssim", "lpips")
+METRICS = ("mse", "keypoint_mse", "psnr_db", "ssim", "ms_ssim", "lpips", "keypoint_miss_rate")
 
 
 def score_checkpoints(
