@@ -146,7 +146,7 @@ def prepare_dataset(
         settings = _settings(video, fingerprint, opts, min_conf)
     store = DatasetDir(out_dir)
     store.open(settings, overwrite=opts.overwrite)
-    if _complete(store, settings):
+    if is_complete(store, settings):
         log.info("%s is already prepared; nothing to do", out_dir)
         return PrepareReport(load_manifest(out_dir), out_dir, timer.seconds, 0, 0, True)
 
@@ -204,7 +204,7 @@ def prepare_dataset(
         for r in pick_rows(len(kept), opts.contact_pairs):
             s = int(sample[kept[r]])
             label = f"#{s}  {time_s[kept[r]]:.2f}s  {labels[r]}"
-            pairs.append((_read_png(store.frame_path(s)), _read_png(store.stick_path(s)), label))
+            pairs.append((read_png(store.frame_path(s)), read_png(store.stick_path(s)), label))
         store.write_png(out_dir / CONTACT_SHEET_NAME, contact_sheet(pairs))
         body, support = measure_body(keypoints, aspect)
     manifest = Manifest(
@@ -295,14 +295,16 @@ def _write_pairs(
     return written
 
 
-def _read_png(path: Path) -> npt.NDArray[np.uint8]:
+def read_png(path: Path) -> npt.NDArray[np.uint8]:
+    """A dataset image as BGR uint8; LivedanceError (re-run with --overwrite) if unreadable."""
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise LivedanceError(f"{path} is unreadable; re-run with --overwrite")
     return image.astype(np.uint8, copy=False)
 
 
-def _complete(store: DatasetDir, settings: dict[str, Any]) -> bool:
+def is_complete(store: DatasetDir, settings: dict[str, Any]) -> bool:
+    """True when ``store`` holds a finished dataset made with exactly ``settings``."""
     try:
         state = json.loads((store.work / STATE_NAME).read_text())
         manifest = json.loads((store.root / MANIFEST_NAME).read_text())
