@@ -167,7 +167,13 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
     write_wav(wav, x)
     beats: list[float] = []
     dispatcher = Dispatcher()
-    dispatcher.map("/livedance/beat", lambda *_: beats.append(time.monotonic()))
+    periods: list[float] = []  # the beat period each message announced (60 / bpm)
+
+    def on_beat(_address: str, _index: int, bpm: float, _confidence: float) -> None:
+        beats.append(time.monotonic())
+        periods.append(60.0 / bpm if bpm > 0 else 0.0)
+
+    dispatcher.map("/livedance/beat", on_beat)
     server = BlockingOSCUDPServer(("127.0.0.1", 0), dispatcher)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     player = subprocess.Popen(["paplay", f"--device={SINK}", str(wav)])
@@ -198,8 +204,13 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
         "rss_growth_mb_after_1min": round(mid[-1] - mid[0], 1) if len(mid) > 1 else None,
         "beats_sent": len(beats),
         "median_beat_gap_s": round(med, 3),
-        "lost_beats": int(sum(round(g / med) - 1 for g in gaps if med and g > 1.5 * med))
-        if med
+        # a beat is lost when the gap to the next one is more than 1.5 periods of the tempo the
+        # clock announced with it (the songs differ in tempo, so a global median would not do)
+        "lost_beats": int(
+            sum(round(g / p) - 1 for g, p in zip(gaps, periods, strict=False) if p and g > 1.5 * p)
+        ),
+        "tempo_bpm_range": [round(60 / max(periods), 1), round(60 / min(periods), 1)]
+        if periods and min(periods) > 0
         else None,
     }
 

@@ -95,6 +95,7 @@ class Choreographer:
         self._loud_mean_db = -20.0
         self._loud_var_db2 = 36.0
         self._forced: str | None = None
+        self._repeat_source_s: float | None = None
 
     @property
     def moves(self) -> tuple[Move, ...]:
@@ -121,6 +122,15 @@ class Choreographer:
         else:
             self._forced = action_name
 
+    def repeat_from(self, source_s: float) -> None:
+        """Make the next interval dance again the move that started at ``source_s``.
+
+        The live show's repeat memory calls this when the music repeats what played one lag
+        earlier (the song plan's sections do the same offline). An operator's forced action wins;
+        a source with no move starting within half a beat of it is ignored.
+        """
+        self._repeat_source_s = float(source_s)
+
     def add_interval(self, interval: BeatInterval) -> Move:
         """Choose the action for the next beat interval and append it to the timeline."""
         if self._moves and interval.start_s < self._moves[-1].start_s:
@@ -131,6 +141,9 @@ class Choreographer:
         if self._forced is not None:
             move = Move(interval.start_s, interval.end_s, self._forced, intensity, "forced")
             self._forced = None
+        if move is None and self._repeat_source_s is not None:
+            move = self._move_again(interval, self._repeat_source_s)
+        self._repeat_source_s = None
         if move is None:
             move = self._repeat_of_earlier(interval)
         if move is None:
@@ -189,7 +202,10 @@ class Choreographer:
         section = self.plan.section_at(interval.start_s + 1e-3)
         if section is None or section.repeats is None or section.lag_s is None:
             return None
-        source_t = interval.start_s - section.lag_s
+        return self._move_again(interval, interval.start_s - section.lag_s)
+
+    def _move_again(self, interval: BeatInterval, source_t: float) -> Move | None:
+        """The move that started nearest ``source_t`` (within half a beat), on ``interval``."""
         j = bisect.bisect_right(self._starts, source_t + 1e-3) - 1
         if j < 0:
             return None

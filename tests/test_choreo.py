@@ -117,3 +117,24 @@ def test_operator_can_force_the_next_action() -> None:
     assert move.action == name and move.reason == "forced"
     with pytest.raises(KeyError):
         ch.force_next("moonwalk_on_the_ceiling")
+
+
+def test_repeat_from_dances_the_earlier_move_again_once_and_forcing_wins() -> None:
+    choreographer = Choreographer(seed=5)
+    intervals = _intervals(12)
+    for interval in intervals[:8]:
+        choreographer.add_interval(interval)
+    first = choreographer.moves
+    choreographer.repeat_from(intervals[2].start_s + 0.1)  # a predicted time, slightly off
+    again = choreographer.add_interval(intervals[8])
+    assert (again.action, again.intensity, again.reason) == (
+        first[2].action,
+        first[2].intensity,
+        "repeat",
+    )
+    assert choreographer.add_interval(intervals[9]).reason == "music"  # only the next interval
+    choreographer.repeat_from(intervals[3].start_s)
+    choreographer.force_next("clap")
+    assert choreographer.add_interval(intervals[10]).reason == "forced"
+    choreographer.repeat_from(-100.0)  # nothing danced there: the music decides
+    assert choreographer.add_interval(intervals[11]).reason == "music"

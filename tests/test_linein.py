@@ -13,6 +13,7 @@ import pytest
 
 from livedance.audio.linein import LineIn, RingBuffer
 from livedance.errors import LivedanceError
+from livedance.ffmpeg import ffmpeg_exe, stream_durations_s
 
 SR = 44100
 BPM = 120.0
@@ -31,6 +32,47 @@ def test_ring_buffer_wraps_mixes_to_mono_and_counts_overruns() -> None:
     for _ in range(3):
         ring.write_mono(block)
     assert ring.read_into(out) and ring.overruns == 1
+
+
+def test_ring_peek_reads_without_consuming_and_refuses_overwritten_samples() -> None:
+    ring = RingBuffer(8)
+    ring.write_mono(np.arange(10, dtype=np.float32)[:, None])  # 0, 1 fell out of the ring
+    out = np.zeros(3, np.float32)
+    assert ring.peek(6, out) and out.tolist() == [6, 7, 8]
+    assert ring.peek(2, out) and out.tolist() == [2, 3, 4] and ring.read == 0
+    assert not ring.peek(1, out) and not ring.peek(8, out)
+
+
+def test_the_input_tap_writes_the_input_from_the_first_frame_padded_to_the_video(
+    tmp_path: Path,
+) -> None:
+    import soundfile as sf
+
+    from livedance.show.audiotap import InputAudioTap
+
+    sr, block = 8000, 80
+    ring = RingBuffer(4000)
+    signal = np.sin(np.arange(3 * sr) * 0.01).astype(np.float32)
+    ring.write_mono(signal[:block, None])
+    tap = InputAudioTap(ring, sr, 0.005, lambda: ring.written / sr)  # first frame at sample 40
+    for i in range(1, 100):  # 99 blocks of 10 ms: ten "frames" of 0.1 s, one block at a time
+        ring.write_mono(signal[i * block : (i + 1) * block, None])
+        if i % 10 == 0:
+            tap.pull(0.005 + i / 100)
+    # The show stalls for 1.1 s (from the last pull at 0.905 s): all before 1.5 s left the ring.
+    ring.write_mono(signal[100 * block : 200 * block, None])
+    tap.pull(2.0)
+    wav = tap.finish(2.5, wait_s=0.0)  # the input stops at 2.0 s: the rest is silence
+    written, rate = sf.read(str(wav), dtype="float32")
+    tap.cleanup()
+    assert rate == sr and len(written) == int(2.5 * sr)
+    lost = slice(int(0.905 * sr) - 40, int(1.5 * sr) - 40)  # in samples of the recording
+    assert tap.lost_samples == lost.stop - lost.start
+    kept = np.ones(len(written), bool)
+    kept[lost] = False
+    kept[int(1.995 * sr) :] = False
+    assert np.allclose(written[kept], signal[40 : 40 + len(written)][kept], atol=1e-4)
+    assert not written[lost].any() and not written[int(1.995 * sr) :].any()
 
 
 def _click_track(path: Path, seconds: float) -> None:
@@ -115,6 +157,16 @@ def test_live_headless_records_a_video_and_sends_beats_on_the_predicted_times(
             player.wait(timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert out.exists() and out.stat().st_size > 1000
+    # The input is the recording's sound: as long as the 8 s of video, and the clicks are in it.
+    durations_s = stream_durations_s(out)
+    print(f"recording durations s: {durations_s}; {proc.stdout.strip().splitlines()[-1]}")
+    assert abs(durations_s["video"] - 8.0) < 0.1, durations_s
+    assert abs(durations_s["audio"] - durations_s["video"]) < 0.2, durations_s
+    decoded = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(out), "-map", "0:a", "-ac", "1", "-f", "f32le", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert np.abs(np.frombuffer(decoded, np.float32)).max() > 0.2, "the recording is silent"
     m = re.search(r"live: (\d+) frames, (\d+) beats heard, (\d+) moves", proc.stdout)
     assert m, proc.stdout
     assert int(m[1]) == 240 and int(m[2]) >= 8 and int(m[3]) >= 8

@@ -72,6 +72,22 @@ class RingBuffer:
         self.read += n
         return True
 
+    def peek(self, start: int, out: npt.NDArray[np.float32]) -> bool:
+        """Copy samples ``start .. start + len(out)`` (absolute indices) without consuming them.
+
+        For readers other than the analysis thread (the show's recorder and repeat memory). False
+        (``out`` undefined) when they have not all arrived, or the writer overwrote some of them
+        while they were copied.
+        """
+        n = len(out)
+        if start < 0 or start + n > self.written or start < self.written - self.capacity:
+            return False
+        i = start % self.capacity
+        first = min(n, self.capacity - i)
+        out[:first] = self._data[i : i + first]
+        out[first:] = self._data[: n - first]
+        return start >= self.written - self.capacity  # still intact after the copy
+
 
 class LineIn:
     """An input device analysed live; the master clock of a live show.

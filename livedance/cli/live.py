@@ -42,7 +42,14 @@ def register(sub: Any) -> None:
     p.add_argument("--duration", type=float_above(0), metavar="S", help="stop after S seconds")
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen (f toggles)")
     p.add_argument("--headless", action="store_true", help="no window (use with --record)")
-    p.add_argument("--record", type=Path, metavar="OUT.mp4", help="also write a (silent) video")
+    p.add_argument(
+        "--record", type=Path, metavar="OUT.mp4",
+        help="also write a video with the captured input as its sound (aligned to the frames)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-repeats", action="store_true",
+        help="do not reuse earlier moves when the music repeats (online repeat memory)",
+    )  # fmt: skip
     p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden")
     p.add_argument("--seed", type=int, default=0, help="seed of the choreography (0)")
     from livedance.control.options import add_osc_arguments
@@ -92,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         fullscreen=args.fullscreen,
         record=args.record,
         hud=not args.no_hud,
+        repeats=not args.no_repeats,
     )
     try:
         stats = run_live(line, choreographer, renderer, options, link)
@@ -100,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         line.stop()
     print(
         f"live: {stats.frames_shown} frames, {stats.beats_heard} beats heard, "
-        f"{stats.moves_added} moves, {stats.frames_late} late frames"
-        + (f", recorded to {args.record}" if args.record else "")
+        f"{stats.moves_added} moves ({stats.moves_repeated} repeated), "
+        f"{stats.frames_late} late frames" + (f", recorded to {args.record}" if args.record else "")
     )
     return 0

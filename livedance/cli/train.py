@@ -79,8 +79,8 @@ def register(sub: Any) -> None:
         type=int_at_least(0),
         default=0,
         metavar="IT",
-        help="also keep checkpoints/it_NNNNNN.pt every IT iterations (a multiple of --checkpoint-every), "
-        "e.g. for a quality-vs-time curve (default 0: only latest.pt)",
+        help="also keep checkpoints/it_NNNNNN.pt every IT iterations (a multiple of "
+        "--checkpoint-every), e.g. for a quality-vs-time curve (default 0: only latest.pt)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's latest checkpoint")

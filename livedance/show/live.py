@@ -6,7 +6,10 @@ predicted within the next period and appends one interval per new beat to the ch
 (features: RMS and centroid of the last interval the tracker measured), so a move starts ON the
 predicted beat rather than when the beat was detected. When the music stops the clock goes idle,
 no more intervals are added, and the choreographer's idle pose (standing, breathing) takes over.
-Device loss is shown on the HUD; the line-in reconnects by itself.
+Device loss is shown on the HUD; the line-in reconnects by itself. A `RepeatMemory` hears each
+beat's chroma from the ring and, when the music repeats earlier bars, makes the choreographer
+dance the actions of one lag earlier again. With ``record`` the input is copied to a WAV as it
+arrives (`InputAudioTap`) and muxed into the video at the end, time 0 = the first frame.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livedance.audio.linein import LineIn
+from livedance.audio.repeats import RepeatMemory
 from livedance.choreo import Choreographer
 from livedance.render import FrameRenderer
+from livedance.show.audiotap import InputAudioTap
 from livedance.show.hud import HudInfo, draw_hud
 from livedance.show.recorder import VideoRecorder
 from livedance.show.showlink import ShowLink
@@ -40,6 +45,7 @@ class LiveOptions:
     record: Path | None = None
     hud: bool = True
     title: str = "livedance live"
+    repeats: bool = True
 
 
 @dataclass(frozen=True)
@@ -49,18 +55,32 @@ class LiveStats:
     beats_heard: int
     moves_added: int
     duration_s: float
+    moves_repeated: int = 0
 
 
 def extend_from_clock(
-    choreographer: Choreographer, line: LineIn, now_s: float, features: tuple[float, float]
+    choreographer: Choreographer,
+    line: LineIn,
+    now_s: float,
+    features: tuple[float, float],
+    memory: RepeatMemory | None = None,
 ) -> int:
     """Append an interval for each beat the clock predicts within the next period.
+
+    Args:
+        choreographer: the live choreography.
+        line: the line-in whose beat clock predicts the beats.
+        now_s: the frame's input time.
+        features: RMS dB and centroid Hz of the last measured interval.
+        memory: hears every new beat; while the music repeats, the beat repeats an earlier move.
 
     Returns:
         How many intervals were added.
     """
     clock = line.clock
     if clock.is_idle:
+        if memory is not None:
+            memory.reset()
         return 0
     period_s = clock.period_s
     moves = choreographer.moves
@@ -68,6 +88,9 @@ def extend_from_clock(
     added = 0
     for beat_s in clock.beats_between(now_s - period_s, now_s + period_s):
         if beat_s > last_s + 0.5 * period_s:
+            source_s = memory.on_beat(beat_s, line.now()) if memory is not None else None
+            if source_s is not None:
+                choreographer.repeat_from(source_s)
             choreographer.add_interval(
                 BeatInterval(beat_s, beat_s + period_s, features[0], features[1])
             )
@@ -105,6 +128,7 @@ def run_live(
         if options.record
         else None
     )
+    memory = RepeatMemory(line.sample_rate, line.ring.peek) if options.repeats else None
     if link is not None:
         link.attach_clock(line)
     pose_at = link.pose_at if link is not None else choreographer.pose_at
@@ -114,6 +138,7 @@ def run_live(
     features = (-20.0, 1500.0)
     hud_on = options.hud
     started = time.perf_counter()
+    tap = InputAudioTap(line.ring, line.sample_rate, t0_s, line.now) if recorder else None
     try:
         slot = 0
         while options.duration_s is None or slot < options.duration_s * fps:
@@ -129,7 +154,7 @@ def run_live(
                 event = line.events.get_nowait()
                 if event.interval is not None:
                     features = (event.interval.rms_db, event.interval.centroid_hz)
-            added += extend_from_clock(choreographer, line, t_slot, features)
+            added += extend_from_clock(choreographer, line, t_slot, features, memory)
             if link is not None:
                 link.on_frame(t_slot)
                 hud_on = link.hud
@@ -138,12 +163,16 @@ def run_live(
                 frame = link.present(frame)
             if recorder is not None:
                 recorder.write(frame)
+            if tap is not None:
+                tap.pull(t0_s + (slot + 1) / fps)
             if window is not None:
                 display = frame.copy() if hud_on else frame
                 if hud_on:
                     move = choreographer.move_at(t_slot)
                     status = line.error or (link.notice if link is not None else "")
                     action = move.action if move else "idle"
+                    if move is not None and move.reason == "repeat":
+                        action += " (repeat)"
                     draw_hud(
                         display,
                         HudInfo(
@@ -173,9 +202,15 @@ def run_live(
         log.info("live show stopped")
     finally:
         if recorder is not None:
-            recorder.close()
+            wav = tap.finish(recorder.frames_written / fps) if tap is not None else None
+            try:
+                recorder.close(wav)
+            finally:
+                if tap is not None:
+                    tap.cleanup()
         if window is not None:
             window.close()
-    stats = LiveStats(shown, late, line.beats_seen, added, line.now() - t0_s)
+    repeated = sum(m.reason == "repeat" for m in choreographer.moves)
+    stats = LiveStats(shown, late, line.beats_seen, added, line.now() - t0_s, repeated)
     log.info("live show: %s", stats)
     return stats

@@ -95,21 +95,47 @@ class VideoRecorder:
             ) from None
         self.frames_written += 1
 
-    def close(self) -> Path:
-        """Finish the file and move it into place; returns its path."""
+    def close(self, audio_wav: Path | None = None) -> Path:
+        """Finish the file and move it into place; returns its path.
+
+        Args:
+            audio_wav: sound known only at the end (the live show's input), muxed in from time 0
+                of the first frame; use it on a recorder made with ``audio=None``.
+        """
         assert self._proc.stdin is not None
         with contextlib.suppress(BrokenPipeError):
             self._proc.stdin.close()
         code = self._proc.wait()
-        self._tmpdir.cleanup()
         if code != 0:
+            self._tmpdir.cleanup()
             raise LivedanceError(f"ffmpeg failed to write {self.path}: {self._stderr()}")
+        try:
+            if audio_wav is not None:
+                self._mux(audio_wav)
+        finally:
+            self._tmpdir.cleanup()
         try:
             self._partial.replace(self.path)
         except OSError as exc:
             raise LivedanceError(f"cannot write {self.path}: {exc}") from None
         log.info("recorded %d frames to %s", self.frames_written, self.path)
         return self.path
+
+    def _mux(self, audio_wav: Path) -> None:
+        """Replace the partial file by one with ``audio_wav`` as its sound (video copied)."""
+        muxed = self._partial.with_name(f".{self.path.stem}.muxed{self._partial.suffix}")
+        cmd = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-i", str(self._partial), "-i", str(audio_wav), "-map", "0:v", "-map", "1:a",
+            "-c:v", "copy", "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart",
+            "-f", "mp4", str(muxed),
+        ]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            muxed.unlink(missing_ok=True)
+            lines = done.stderr.strip().splitlines() or ["no message"]
+            raise LivedanceError(f"ffmpeg could not add the sound to {self.path}: {lines[-1]}")
+        muxed.replace(self._partial)
 
     def _stderr(self) -> str:
         err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
