@@ -167,9 +167,13 @@ def test_live_headless_records_a_video_and_sends_beats_on_the_predicted_times(
         capture_output=True, check=True,
     ).stdout  # fmt: skip
     assert np.abs(np.frombuffer(decoded, np.float32)).max() > 0.2, "the recording is silent"
-    m = re.search(r"live: (\d+) frames, (\d+) beats heard, (\d+) moves", proc.stdout)
+    m = re.search(
+        r"live: (\d+) frames, (\d+) beats heard, (\d+) moves.*?(\d+) late frames", proc.stdout
+    )
     assert m, proc.stdout
-    assert int(m[1]) == 240 and int(m[2]) >= 8 and int(m[3]) >= 8
+    # every slot of the 8 s is shown or counted late (render-ahead starts at the next due slot)
+    assert 235 <= int(m[1]) and int(m[1]) + int(m[4]) == 240, proc.stdout
+    assert int(m[2]) >= 8 and int(m[3]) >= 8
     beats = [t for t, _ in rx.messages("/livedance/beat")]
     assert len(beats) >= 8
     spacing_s = np.diff(beats)[-6:]

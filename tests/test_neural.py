@@ -235,7 +235,9 @@ def _drain(ahead: RenderAhead) -> list:
 def test_slow_renderer_skips_slots_it_cannot_make_in_time() -> None:
     clock = _FakeClock()
     fps, n_slots = 30.0, 90
-    ahead = RenderAhead(lambda t: idle_pose(t), _SlowRenderer(clock, 0.1), clock, fps, n_slots)
+    ahead = RenderAhead(
+        lambda t: idle_pose(t), _SlowRenderer(clock, 0.1), clock, fps, n_slots, timer=clock.now
+    )
     items = _drain(ahead.start())
     ahead.stop()
     slots = [i.slot for i in items]

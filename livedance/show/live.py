@@ -15,9 +15,15 @@ arrives (`InputAudioTap`) and muxed into the video at the end, time 0 = the firs
 from __future__ import annotations
 
 import logging
+import queue
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from livedance.audio.linein import LineIn
 from livedance.audio.repeats import RepeatMemory
@@ -25,6 +31,7 @@ from livedance.choreo import Choreographer
 from livedance.render import FrameRenderer
 from livedance.show.audiotap import InputAudioTap
 from livedance.show.hud import HudInfo, draw_hud
+from livedance.show.pipeline import RenderAhead
 from livedance.show.recorder import VideoRecorder
 from livedance.show.showlink import ShowLink
 from livedance.songplan import BeatInterval
@@ -50,12 +57,24 @@ class LiveOptions:
 
 @dataclass(frozen=True)
 class LiveStats:
+    """What a live show did (``frames_late``: dropped for lateness or never rendered)."""
+
     frames_shown: int
     frames_late: int
     beats_heard: int
     moves_added: int
     duration_s: float
     moves_repeated: int = 0
+
+
+class _ShowTime:
+    """The input clock as show time (0 at the first frame), for the render-ahead worker."""
+
+    def __init__(self, line: LineIn, t0_s: float) -> None:
+        self.line, self.t0_s = line, t0_s
+
+    def now(self) -> float:
+        return self.line.now() - self.t0_s
 
 
 def extend_from_clock(
@@ -139,32 +158,54 @@ def run_live(
     hud_on = options.hud
     started = time.perf_counter()
     tap = InputAudioTap(line.ring, line.sample_rate, t0_s, line.now) if recorder else None
+    # the worker renders the predicted choreography ahead of the input clock; the lock keeps it
+    # from reading the timeline while this thread extends it or applies OSC commands
+    lock = threading.Lock()
+
+    def pose_for(show_s: float) -> npt.NDArray[np.float32]:
+        with lock:
+            return pose_at(t0_s + show_s)
+
+    n_slots = round(options.duration_s * fps) if options.duration_s is not None else sys.maxsize
+    ahead = RenderAhead(pose_for, renderer, _ShowTime(line, t0_s), fps, n_slots).start()
+    last_slot, last_frame, latency_ms = -1, None, 0.0
+    quit_early = False
     try:
-        slot = 0
-        while options.duration_s is None or slot < options.duration_s * fps:
+        while True:
+            while not line.events.empty():
+                event = line.events.get_nowait()
+                if event.interval is not None:
+                    features = (event.interval.rms_db, event.interval.centroid_hz)
+            with lock:  # keep the timeline a period ahead of the renderer
+                added += extend_from_clock(choreographer, line, line.now(), features, memory)
+            try:
+                item = ahead.get(timeout_s=0.05)
+            except queue.Empty:
+                continue
+            if item is None:
+                break
+            slot, frame = item.slot, item.frame
             t_slot = t0_s + slot / fps
             while line.now() < t_slot:  # the input clock moves in blocks of a few ms
                 time.sleep(0.002)
                 if time.perf_counter() - started > 2.0 + slot / fps + 5.0:
                     break  # the input stalled (device lost): keep showing, on the wall clock
-            now = line.now()
-            if now - t_slot > 2.0 / fps:
-                late += 1
-            while not line.events.empty():
-                event = line.events.get_nowait()
-                if event.interval is not None:
-                    features = (event.interval.rms_db, event.interval.centroid_hz)
-            added += extend_from_clock(choreographer, line, t_slot, features, memory)
             if link is not None:
-                link.on_frame(t_slot)
+                with lock:
+                    link.on_frame(t_slot)
                 hud_on = link.hud
-            frame = renderer.render(pose_at(t_slot)[None])[0]
-            if link is not None:
                 frame = link.present(frame)
             if recorder is not None:
+                for _ in range(last_slot + 1, slot):  # slots the renderer could not make
+                    recorder.write(last_frame if last_frame is not None else frame)
                 recorder.write(frame)
             if tap is not None:
                 tap.pull(t0_s + (slot + 1) / fps)
+            last_slot, last_frame = slot, frame
+            if line.now() - t_slot > 2.0 / fps:  # its moment has passed: showing it would lag
+                late += 1
+                continue
+            latency_ms = 0.9 * latency_ms + 0.1 * (line.now() - t0_s - item.render_start_s) * 1e3
             if window is not None:
                 display = frame.copy() if hud_on else frame
                 if hud_on:
@@ -182,11 +223,14 @@ def run_live(
                             action=f"{action} {status}".strip(),
                             time_s=t_slot - t0_s,
                             renderer=renderer.name,
-                            dropped=late,
+                            dropped=late + ahead.slots_skipped,
+                            render_fps=ahead.render_fps,
+                            latency_ms=latency_ms,
                         ),
                     )
                 key = window.show(display)
                 if key in KEY_QUIT or window.closed:
+                    quit_early = True
                     break
                 if key == KEY_TAP:
                     line.clock.tap(line.now())
@@ -197,11 +241,15 @@ def run_live(
                 elif key == KEY_FULLSCREEN:
                     window.toggle_fullscreen()
             shown += 1
-            slot += 1
     except KeyboardInterrupt:
+        quit_early = True
         log.info("live show stopped")
     finally:
+        ahead.stop()
         if recorder is not None:
+            if not quit_early and last_frame is not None:  # slots skipped at the very end
+                for _ in range(last_slot + 1, n_slots):
+                    recorder.write(last_frame)
             wav = tap.finish(recorder.frames_written / fps) if tap is not None else None
             try:
                 recorder.close(wav)
@@ -210,6 +258,7 @@ def run_live(
                     tap.cleanup()
         if window is not None:
             window.close()
+    late = max(0, last_slot + 1 - shown)  # every slot up to the last is shown or counted late
     repeated = sum(m.reason == "repeat" for m in choreographer.moves)
     stats = LiveStats(shown, late, line.beats_seen, added, line.now() - t0_s, repeated)
     log.info("live show: %s", stats)
