@@ -64,6 +64,23 @@ def xvfb_display() -> Iterator[str]:
     proc.wait(timeout=10)
 
 
+def start_pulse_null_sink(sink: str) -> str | None:
+    """Start a PulseAudio daemon whose default sink is a null sink ``sink`` (its monitor the
+    default source). Returns None when it is up, else the reason it is not."""
+    started = subprocess.run(
+        ["pulseaudio", "-D", "--exit-idle-time=-1", "--disallow-exit", "-n",
+         "--load=module-native-protocol-unix", f"--load=module-null-sink sink_name={sink}"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    for _ in range(50):
+        if subprocess.run(["pactl", "info"], capture_output=True, check=False).returncode == 0:
+            subprocess.run(["pactl", "set-default-sink", sink], check=False)
+            subprocess.run(["pactl", "set-default-source", f"{sink}.monitor"], check=False)
+            return None
+        time.sleep(0.1)
+    return started.stderr.strip()[-200:] or "pactl info never answered"
+
+
 @pytest.fixture(scope="session")
 def pulse_sink() -> Iterator[str]:
     """A real PulseAudio server with a null sink (no sound card needed); yields the sink name.
@@ -73,20 +90,8 @@ def pulse_sink() -> Iterator[str]:
     """
     if not shutil.which("pulseaudio") or not shutil.which("pactl"):
         pytest.skip("PulseAudio not installed (run tests/setup-system.sh)")
-    started = subprocess.run(
-        ["pulseaudio", "-D", "--exit-idle-time=-1", "--disallow-exit", "-n",
-         "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=livedance_test"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    ready = False
-    for _ in range(50):
-        if subprocess.run(["pactl", "info"], capture_output=True, check=False).returncode == 0:
-            ready = True
-            break
-        time.sleep(0.1)
-    if not ready:
-        pytest.skip(f"PulseAudio could not start: {started.stderr.strip()[-200:]}")
-    subprocess.run(["pactl", "set-default-sink", "livedance_test"], check=False)
-    subprocess.run(["pactl", "set-default-source", "livedance_test.monitor"], check=False)
+    error = start_pulse_null_sink("livedance_test")
+    if error is not None:
+        pytest.skip(f"PulseAudio could not start: {error}")
     yield "livedance_test"
     subprocess.run(["pulseaudio", "--kill"], check=False)
