@@ -1,7 +1,16 @@
 """Beats, tempo and bars of a whole song: the beat grid the song plan hands to the choreographer.
 
 The paper's beat detection: librosa's dynamic-programming tracker (Ellis 2007) over an onset
-strength envelope. Three things on top of the plain call, each measured on synthesized songs:
+strength envelope, guided by the live tracker. The live tracker (`livedance.audio.beats`, run over
+the whole file exactly as on stage) gets tempo, metrical level and beat phase right where the
+plain DP does not (syncopation, drum-less and 3/4 songs, measured on the MIDI beat set), but it
+only declares beats after it locks and never revises them. So its beats become a guide: the DP
+runs with the live tracker's local tempo curve as its tempo and with a pulse at each live beat
+added to the onset envelope, and keeps the DP's own strengths (the whole song from the first
+beat, beats placed on the strongest onsets near the guide, one consistent path).
+
+When the live tracker finds too few beats, the plain DP path is used, with three things on top of
+the plain call, each measured on synthesized songs:
 
 - the onset envelope averages librosa's mel spectral flux with a band-normalised multi-band flux,
   so the bass carries as much weight as the cymbals (drum-less songs are otherwise tracked on the
@@ -31,6 +40,15 @@ HOP_SAMPLES = 512
 
 DEFAULT_BPM = 120.0
 """Tempo of the steady grid used when the audio has no pulse."""
+
+GUIDE_WEIGHT = 1.0
+"""Height of the live tracker's beat pulses on the onset envelope (its 99th percentile is 1)."""
+
+GUIDE_WIDTH_FRAMES = 1.5
+"""Standard deviation of each guide pulse, in onset frames (35 ms)."""
+
+MIN_GUIDE_BEATS = 8
+"""Fewer live beats than this: no guide, the plain DP path."""
 
 MIN_PULSE_CLARITY = 1.25
 """Onset strength at the beats over its overall mean below which a song counts as beatless."""
@@ -96,18 +114,11 @@ def track_beats(y: npt.NDArray[np.float32], *, sr: int) -> BeatGrid:
     env = onset_envelope(y, sr=sr)
     if duration_s < 2.0 or not np.any(env > 0):
         return default_grid(duration_s)
-    tempo = float(librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=HOP_SAMPLES)[0])
-    curve = _local_tempo_curve(env, sr=sr, tempo_bpm=tempo)
-    frames = _track(env, sr=sr, bpm=tempo)
-    varies = False
-    if curve is not None:
-        frames_curve = _track(env, sr=sr, bpm=curve)
-        if _beat_strength(env, frames_curve) > 1.03 * _beat_strength(env, frames):
-            frames, varies = frames_curve, True
-    factor = _metrical_correction(env, frames, tempo_bpm=tempo)
-    if factor != 1.0:
-        log.debug("tempo %.1f BPM looks like the wrong metrical level; x%.1f", tempo, factor)
-        frames = _track(env, sr=sr, bpm=(curve if varies and curve is not None else tempo) * factor)
+    guide_s = _live_beats(y, sr=sr)
+    if len(guide_s) >= MIN_GUIDE_BEATS:
+        frames, varies = _guided_track(env, guide_s, sr=sr)
+    else:
+        frames, varies = _plain_track(env, sr=sr)
     clarity = _beat_strength(env, frames)
     if len(frames) < 4 or clarity < MIN_PULSE_CLARITY:
         log.debug("pulse clarity %.2f with %d beats: no pulse", clarity, len(frames))
@@ -120,6 +131,101 @@ def track_beats(y: npt.NDArray[np.float32], *, sr: int) -> BeatGrid:
         pulse_clarity=clarity,
         tempo_varies=varies,
     )
+
+
+def _live_beats(y: npt.NDArray[np.float32], *, sr: int) -> FloatArray:
+    """The beats the live tracker declares over the whole signal, fed hop by hop."""
+    from livedance.audio.beats import BeatTracker
+
+    track = BeatTracker(sr).process_signal(np.ascontiguousarray(y, dtype=np.float32))
+    return np.asarray(track.beat_times_s, dtype=np.float64)
+
+
+def _guided_track(
+    env: FloatArray, guide_s: FloatArray, *, sr: int
+) -> tuple[npt.NDArray[np.int64], bool]:
+    """The DP guided by the live beats; halved or doubled when they read the wrong level.
+
+    Double time shows as beats whose half-way points are empty (no sixteenths) while every other
+    beat is much stronger (kick and snare on the real beats, hi-hats between them). Swing and 3/4
+    also leave the half-way points empty, but their beats are evenly strong, so they stay.
+
+    Returns:
+        Beat frames, and whether the tempo curve varies by more than 5 %.
+    """
+    frames, varies = _guided_dp(env, guide_s, sr=sr)
+    if len(frames) >= 16:
+        f = frames.astype(np.float64)
+        strength = _strength_at(env, f)
+        mid = float(_strength_at(env, (f[:-1] + f[1:]) / 2).mean() / strength.mean())
+        even, odd = strength[0::2].mean(), strength[1::2].mean()
+        bpm = 60.0 * sr / HOP_SAMPLES / float(np.median(np.diff(f)))
+        if mid < 0.15 and max(even, odd) > 1.6 * min(even, odd) and bpm / 2 >= 60.0:
+            log.debug("beats at %.1f BPM look like double time: halved", bpm)
+            strong = frames[0::2] if even >= odd else frames[1::2]
+            half_s = librosa.frames_to_time(strong, sr=sr, hop_length=HOP_SAMPLES)
+            frames, varies = _guided_dp(env, half_s, sr=sr)
+        elif mid > 0.5 and 1.9 < _global_tempo(env, sr=sr) / bpm < 2.1:
+            # half time: the whole song's tempo is twice the beats and their half-way points
+            # are busy (a drum & bass break under a half-time feel): dance the full tempo
+            log.debug("beats at %.1f BPM look like half time: doubled", bpm)
+            times_s = librosa.frames_to_time(frames, sr=sr, hop_length=HOP_SAMPLES)
+            double_s = np.sort(np.concatenate([times_s, (times_s[:-1] + times_s[1:]) / 2]))
+            frames, varies = _guided_dp(env, double_s, sr=sr)
+    return frames, varies
+
+
+def _global_tempo(env: FloatArray, *, sr: int) -> float:
+    """librosa's tempo estimate of the whole song, in BPM."""
+    return float(librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=HOP_SAMPLES)[0])
+
+
+def _guided_dp(
+    env: FloatArray, guide_s: FloatArray, *, sr: int
+) -> tuple[npt.NDArray[np.int64], bool]:
+    """The DP over the onset envelope plus guide pulses, at the guide's local tempo."""
+    bpm = scipy.ndimage.median_filter(60.0 / np.diff(guide_s), size=5, mode="nearest")
+    times_s = librosa.frames_to_time(np.arange(len(env)), sr=sr, hop_length=HOP_SAMPLES)
+    curve = np.interp(times_s, (guide_s[:-1] + guide_s[1:]) / 2, bpm)
+    pulse = np.zeros_like(env)
+    idx = librosa.time_to_frames(guide_s, sr=sr, hop_length=HOP_SAMPLES)
+    pulse[idx[(idx >= 0) & (idx < len(env))]] = 1.0
+    pulse = scipy.ndimage.gaussian_filter1d(pulse, GUIDE_WIDTH_FRAMES)
+    pulse /= 1.0 / (np.sqrt(2.0 * np.pi) * GUIDE_WIDTH_FRAMES)  # peaks of height 1
+    guided = env / (np.percentile(env, 99) + 1e-9) + GUIDE_WEIGHT * pulse
+    low, high = np.percentile(curve, [5, 95])
+    frames = _trim_silent_ends(_track(guided, sr=sr, bpm=curve, trim=False), env)
+    return frames, bool(high / low > 1.05)
+
+
+def _trim_silent_ends(frames: npt.NDArray[np.int64], env: FloatArray) -> npt.NDArray[np.int64]:
+    """Drop leading and trailing beats where the music has not started or has ended.
+
+    librosa's own trim compares with the loudest part of the song and so cuts quiet intros; this
+    keeps every beat whose onset strength is at least a tenth of the typical beat's.
+    """
+    if len(frames) == 0:
+        return frames
+    strength = _strength_at(env, frames.astype(np.float64))
+    alive = np.flatnonzero(strength >= 0.1 * np.median(strength))
+    return frames[alive[0] : alive[-1] + 1] if len(alive) else frames[:0]
+
+
+def _plain_track(env: FloatArray, *, sr: int) -> tuple[npt.NDArray[np.int64], bool]:
+    """The DP alone: global tempo, a local tempo curve when it fits better, metrical check."""
+    tempo = _global_tempo(env, sr=sr)
+    curve = _local_tempo_curve(env, sr=sr, tempo_bpm=tempo)
+    frames = _track(env, sr=sr, bpm=tempo)
+    varies = False
+    if curve is not None:
+        frames_curve = _track(env, sr=sr, bpm=curve)
+        if _beat_strength(env, frames_curve) > 1.03 * _beat_strength(env, frames):
+            frames, varies = frames_curve, True
+    factor = _metrical_correction(env, frames, tempo_bpm=tempo)
+    if factor != 1.0:
+        log.debug("tempo %.1f BPM looks like the wrong metrical level; x%.1f", tempo, factor)
+        frames = _track(env, sr=sr, bpm=(curve if varies and curve is not None else tempo) * factor)
+    return frames, varies
 
 
 def default_grid(duration_s: float, *, pulse_clarity: float = 0.0) -> BeatGrid:
@@ -171,9 +277,11 @@ def bar_phase(beat_change: FloatArray, *, beats_per_bar: int = 4) -> int | None:
     return int(order[0])
 
 
-def _track(env: FloatArray, *, sr: int, bpm: float | FloatArray) -> npt.NDArray[np.int64]:
+def _track(
+    env: FloatArray, *, sr: int, bpm: float | FloatArray, trim: bool = True
+) -> npt.NDArray[np.int64]:
     _, frames = librosa.beat.beat_track(
-        onset_envelope=env, sr=sr, hop_length=HOP_SAMPLES, bpm=bpm, units="frames"
+        onset_envelope=env, sr=sr, hop_length=HOP_SAMPLES, bpm=bpm, units="frames", trim=trim
     )
     return np.asarray(frames, dtype=np.int64)
 
