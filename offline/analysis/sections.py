@@ -26,6 +26,10 @@ BOUNDARY_TOLERANCE_BEATS = 2
 """Line ends this close together mark the same boundary."""
 
 
+IMPLIED_TOLERANCE = 0.125
+"""A line within this fraction of a kept line's length of its spans counts as implied by it."""
+
+
 @dataclass(frozen=True)
 class BeatSection:
     """A section in beat indices, with the key shift of a repeat relative to its original."""
@@ -131,11 +135,16 @@ def _duplicate(a: RepeatLine, b: RepeatLine) -> bool:
 def _implied(line: RepeatLine, kept: RepeatLine) -> bool:
     """Whether ``line`` links two stretches within the spans that ``kept`` already links."""
     spans = (kept.source, (kept.start_beat, kept.end_beat))
-    return _inside(line.source, spans) and _inside((line.start_beat, line.end_beat), spans)
+    # a line's ends are only known to a beat or two, more so for long lines
+    tol = max(BOUNDARY_TOLERANCE_BEATS, round(IMPLIED_TOLERANCE * kept.length_beats))
+    return _inside(line.source, spans, tol) and _inside(
+        (line.start_beat, line.end_beat), spans, tol
+    )
 
 
-def _inside(span: tuple[int, int], spans: tuple[tuple[int, int], ...]) -> bool:
-    tol = BOUNDARY_TOLERANCE_BEATS
+def _inside(
+    span: tuple[int, int], spans: tuple[tuple[int, int], ...], tol: int = BOUNDARY_TOLERANCE_BEATS
+) -> bool:
     return any(s0 - tol <= span[0] and span[1] <= s1 + tol for s0, s1 in spans)
 
 
