@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -36,3 +37,25 @@ class StickRenderer:
 
     def render(self, poses: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
         return render_sticks(poses, self.width_px, self.height_px)
+
+
+class ScaledRenderer:
+    """Another renderer's frames scaled to a display size (a generator has a fixed size).
+
+    Args:
+        inner: the renderer whose frames are scaled.
+        width_px, height_px: the output size.
+    """
+
+    def __init__(self, inner: FrameRenderer, width_px: int, height_px: int | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.width_px = int(width_px)
+        self.height_px = int(height_px or width_px)
+
+    def render(self, poses: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+        frames = self.inner.render(poses)
+        shrinking = self.width_px < frames.shape[2]
+        interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        size = (self.width_px, self.height_px)
+        return np.stack([cv2.resize(f, size, interpolation=interpolation) for f in frames])

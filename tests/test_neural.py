@@ -13,6 +13,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import soundfile as sf
@@ -145,6 +146,16 @@ def test_default_model_is_used_when_present_and_brings_its_body(tmp_path: Path) 
     assert isinstance(renderer, NeuralRenderer) and body == tall
     stick, _ = choose_renderer(None, stick=True, default_model=model)
     assert isinstance(stick, StickRenderer)
+
+
+def test_a_size_other_than_the_models_scales_its_frames(tmp_path: Path) -> None:
+    model = make_model(tmp_path / "m.onnx")
+    native, _ = choose_renderer(model)
+    scaled, _ = choose_renderer(model, size_px=2 * native.width_px)
+    assert (scaled.width_px, scaled.height_px) == (2 * native.width_px, 2 * native.height_px)
+    frames = scaled.render(np.stack([idle_pose(0.0), idle_pose(0.5)]))
+    assert frames.shape == (2, 2 * native.height_px, 2 * native.width_px, 3)
+    assert frames.dtype == np.uint8 and scaled.name == native.name
 
 
 @pytest.mark.skipif(gpu_visible(), reason="a GPU is visible: the CPU-only refusal does not apply")
@@ -379,3 +390,31 @@ def test_timing_generators_export_with_a_contract(tmp_path: Path) -> None:
     assert frames.shape == (2, 64, 64, 3)
     # 7x7 3->4 and 4->3 convs at 64x64 dominate: about 2 * 64^2 * 49 * 12 * 2 flops
     assert 0.005 < generator_gflop(path) < 0.05
+
+
+EMBEDDED = Path(__file__).resolve().parents[1] / "models" / "default.onnx"
+
+
+@pytest.mark.skipif(not EMBEDDED.is_file(), reason="models/default.onnx is not in this checkout")
+def test_play_dances_with_the_embedded_model_by_default(short_song: Path, tmp_path: Path) -> None:
+    """Out of the box `play` renders the embedded generator: a painted dancer in a room, the
+    figure where the sticks put it, its contract accepted."""
+    out = tmp_path / "default.mp4"
+    proc = run_cli(
+        "-v", "play", str(short_song), "--headless", "--record", str(out), "--duration", "2"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "default.onnx" in proc.stderr, proc.stderr[-1500:]
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(out), "-f", "rawvideo", "-pix_fmt", "bgr24", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    size = 256  # models/MODEL_CARD.md
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, size, size, 3)
+    assert len(frames) == 60
+    # a room, not sticks on black: the wall is light, the floor brown, and the dancer's shirt
+    # (saturated yellow-orange) covers the middle of the frame
+    assert frames[:, 5:40, :].mean() > 150, "a lit wall at the top"
+    hsv = np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2HSV) for f in frames[::10]])
+    shirt = (hsv[..., 1] > 120) & (hsv[..., 0] > 10) & (hsv[..., 0] < 35)
+    assert shirt[:, size // 4 : 3 * size // 4, size // 4 : 3 * size // 4].mean() > 0.05

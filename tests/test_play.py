@@ -76,7 +76,15 @@ def test_recorded_dancer_moves_and_stays_in_frame(short_song: Path, tmp_path: Pa
     out = tmp_path / "dance.mp4"
     assert (
         run_cli(
-            "play", str(short_song), "--headless", "--record", str(out), "--size", "128"
+            # sticks on black: the figure is the only thing lit (the default model paints a room)
+            "play",
+            str(short_song),
+            "--headless",
+            "--record",
+            str(out),
+            "--size",
+            "128",
+            "--stick",
         ).returncode
         == 0
     )

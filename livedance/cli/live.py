@@ -37,7 +37,9 @@ def register(sub: Any) -> None:
     from livedance.cli.play import add_renderer_options
 
     add_renderer_options(p)
-    p.add_argument("--size", type=int, default=None, help="stick-figure frame size (256)")
+    p.add_argument(
+        "--size", type=int, default=None, help="frame size (256, or the model's; scaled to it)"
+    )
     p.add_argument("--fps", type=float_above(0), default=30.0, help="frames per second (30)")
     p.add_argument("--duration", type=float_above(0), metavar="S", help="stop after S seconds")
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen (f toggles)")

@@ -48,7 +48,8 @@ def register(sub: Any) -> None:
         "--size",
         type=int,
         default=None,
-        help="stick-figure frame size in pixels, square (default 256; a model fixes its own)",
+        help="frame size in pixels, square (default 256, or the model's own size; a model's frames "
+        "are scaled to it)",
     )
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the choreography's random choices (default 0)"

@@ -38,7 +38,8 @@ def register(sub: Any) -> None:
         "--size",
         type=int_at_least(32),
         default=None,
-        help="stick-figure frame size in pixels, square (default 256; a model fixes its own)",
+        help="frame size in pixels, square (default 256, or the model's own size; a model's frames "
+        "are scaled to it)",
     )
     p.add_argument(
         "--fps", type=float_above(0), default=30.0, help="frames per second (default 30)"

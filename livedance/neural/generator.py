@@ -287,7 +287,7 @@ def choose_renderer(
     Raises:
         LivedanceError: conflicting options or a model that does not fit.
     """
-    from livedance.render import StickRenderer
+    from livedance.render import ScaledRenderer, StickRenderer
 
     if stick and model is not None:
         raise LivedanceError("--stick and --model exclude each other: choose one renderer")
@@ -301,9 +301,11 @@ def choose_renderer(
     renderer = NeuralRenderer(
         model, device=device, temporal_blend=temporal_blend, deadband_px=deadband_px
     )
+    body = renderer.contract.body
     if size_px is not None and size_px != renderer.width_px:
-        log.warning(
-            "--size %d ignored: the model renders %dx%d",
-            size_px, renderer.width_px, renderer.height_px,
+        log.info(
+            "the model renders %dx%d; frames are scaled to %dx%d",
+            renderer.width_px, renderer.height_px, size_px, size_px,
         )  # fmt: skip
-    return renderer, renderer.contract.body
+        return ScaledRenderer(renderer, size_px), body
+    return renderer, body
