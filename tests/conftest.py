@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -95,3 +96,13 @@ def pulse_sink() -> Iterator[str]:
         pytest.skip(f"PulseAudio could not start: {error}")
     yield "livedance_test"
     subprocess.run(["pulseaudio", "--kill"], check=False)
+
+
+def ffprobe_streams(path: Path) -> dict[str, dict]:
+    """ffprobe's view of a media file: codec type -> stream (frames counted, duration, size)."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-of", "json", "-show_entries",
+         "stream=codec_type,nb_read_frames,duration,width,height", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return {s["codec_type"]: s for s in json.loads(out)["streams"]}

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import run_cli
+from conftest import ffprobe_streams, run_cli
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -293,15 +293,6 @@ def test_stop_does_not_hang_on_a_full_queue() -> None:
 needs_ffprobe = pytest.mark.skipif(not shutil.which("ffprobe"), reason="ffprobe not installed")
 
 
-def _streams(path: Path) -> dict[str, dict]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-count_frames", "-of", "json", "-show_entries",
-         "stream=codec_type,nb_read_frames,duration,width,height", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return {s["codec_type"]: s for s in json.loads(out)["streams"]}
-
-
 @needs_ffprobe
 def test_play_headless_record_with_a_model(
     short_song: Path, tiny_model: Path, tmp_path: Path
@@ -312,7 +303,7 @@ def test_play_headless_record_with_a_model(
         "--model", str(tiny_model), "--duration", "4",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    streams = _streams(out)
+    streams = ffprobe_streams(out)
     assert int(streams["video"]["nb_read_frames"]) == 48
     assert (streams["video"]["width"], streams["video"]["height"]) == (SIZE, SIZE)
     assert "audio" in streams
@@ -329,7 +320,7 @@ def test_render_writes_every_frame_with_the_audio(
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     duration_s = sf.info(str(short_song)).duration
-    streams = _streams(out)
+    streams = ffprobe_streams(out)
     assert int(streams["video"]["nb_read_frames"]) == round(duration_s * 15)
     assert (streams["video"]["width"], streams["video"]["height"]) == (SIZE, SIZE)
     assert abs(float(streams["audio"]["duration"]) - duration_s) < 0.1
@@ -343,7 +334,7 @@ def test_render_sticks_at_the_asked_size(short_song: Path, tmp_path: Path) -> No
         "render", str(short_song), "-o", str(out), "--stick", "--size", "96", "--duration", "2"
     )
     assert proc.returncode == 0, proc.stderr
-    streams = _streams(out)
+    streams = ffprobe_streams(out)
     assert int(streams["video"]["nb_read_frames"]) == 60
     assert streams["video"]["width"] == 96
 
@@ -375,7 +366,7 @@ def test_window_show_renders_ahead_and_records_every_slot(
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "render-ahead:" in proc.stderr  # the pipeline ran and reported its numbers
-    assert int(_streams(out)["video"]["nb_read_frames"]) == 60
+    assert int(ffprobe_streams(out)["video"]["nb_read_frames"]) == 60
 
 
 def test_timing_generators_export_with_a_contract(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,20 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import run_cli
+from conftest import ffprobe_streams, run_cli
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("ffprobe"), reason="ffprobe not installed (run tests/setup-system.sh)"
 )
-
-
-def _streams(path: Path) -> dict[str, dict]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-count_frames", "-of", "json", "-show_entries",
-         "stream=codec_type,nb_read_frames,duration,width,height", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return {s["codec_type"]: s for s in json.loads(out)["streams"]}
 
 
 def _assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -46,7 +36,7 @@ def test_headless_record_has_every_frame_and_the_songs_audio(
     )
     assert proc.returncode == 0, proc.stderr
     duration = sf.info(str(short_song)).duration
-    streams = _streams(out)
+    streams = ffprobe_streams(out)
     assert abs(int(streams["video"]["nb_read_frames"]) - duration * 24) <= 1
     assert (streams["video"]["width"], streams["video"]["height"]) == (160, 160)
     assert abs(float(streams["audio"]["duration"]) - duration) < 0.05
@@ -67,7 +57,7 @@ def test_duration_limits_video_and_audio(short_song: Path, tmp_path: Path) -> No
         "4",
     )
     assert proc.returncode == 0, proc.stderr
-    streams = _streams(out)
+    streams = ffprobe_streams(out)
     assert abs(int(streams["video"]["nb_read_frames"]) - 90) <= 1
     assert abs(float(streams["audio"]["duration"]) - 3.0) < 0.05
 
@@ -113,7 +103,7 @@ def test_any_sample_rate_and_channel_count(tmp_path: Path, sr: int, channels: in
         "play", str(song), "--headless", "--record", str(out), "--fps", "10", "--size", "64"
     )
     assert proc.returncode == 0, proc.stderr
-    assert abs(float(_streams(out)["audio"]["duration"]) - 6.0) < 0.05
+    assert abs(float(ffprobe_streams(out)["audio"]["duration"]) - 6.0) < 0.05
 
 
 def test_missing_file(tmp_path: Path) -> None:
