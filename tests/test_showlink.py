@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from pythonosc.udp_client import SimpleUDPClient
@@ -131,3 +132,48 @@ def test_headless_play_with_osc_reports_its_port_and_finishes() -> None:
         assert "OSC control on 127.0.0.1:" in proc.stdout
         port = int(proc.stdout.split("OSC control on 127.0.0.1:")[1].split()[0])
         assert port > 0
+
+
+def test_osc_model_switches_the_renderer_and_the_body_and_refuses_a_bad_model(
+    tmp_path: Path,
+) -> None:
+    """`/livedance/model` over real UDP: a model that fits replaces the renderer (frames keep the
+    show's size) and brings its Body to the choreography; one that does not is refused while the
+    old renderer goes on."""
+    from livedance.body import DEFAULT_BODY, Body
+    from livedance.choreo import idle_pose
+    from livedance.neural.switch import SwitchableRenderer
+    from livedance.render import StickRenderer
+    from tests.test_neural import make_model
+
+    tall = Body.from_dict({**DEFAULT_BODY.to_dict(), "thigh": DEFAULT_BODY.thigh * 1.3})
+    model = make_model(tmp_path / "tall.onnx", body=tall)
+    link, clock = _link()
+    renderer = SwitchableRenderer(
+        StickRenderer(48), on_body=lambda b: setattr(link.choreographer, "body", b)
+    )
+    link.model_switcher = renderer.switch
+    assert link.control is not None
+    client = SimpleUDPClient(LOOPBACK, link.control.port)
+    try:
+        client.send_message("/livedance/model", str(tmp_path / "missing.onnx"))
+        wait_for(lambda: (link.on_frame(clock.now()), bool(link.notice))[1], 2.0)
+        renderer.wait(10.0)
+        assert "refused" in renderer.notice and renderer.name == "stick"
+        assert link.choreographer.body == DEFAULT_BODY
+
+        client.send_message("/livedance/model", str(model))
+        wait_for(lambda: (link.on_frame(clock.now()), "tall" in link.notice)[1], 2.0)
+        renderer.wait(10.0)
+        assert renderer.name != "stick" and "tall.onnx" in renderer.notice
+        assert link.choreographer.body == tall
+        frames = renderer.render(idle_pose(0.0)[None])
+        assert frames.shape == (1, 48, 48, 3)
+
+        client.send_message("/livedance/model", "stick")
+        wait_for(lambda: (link.on_frame(clock.now()), "stick" in link.notice)[1], 2.0)
+        renderer.wait(10.0)
+        assert renderer.name == "stick" and link.choreographer.body == DEFAULT_BODY
+    finally:
+        client._sock.close()
+        link.close()

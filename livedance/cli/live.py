@@ -63,7 +63,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from livedance.audio.linein import LineIn
     from livedance.choreo import Choreographer
-    from livedance.cli.play import open_show_link, renderer_from_args
+    from livedance.cli.play import open_show_link, renderer_from_args, switchable
     from livedance.errors import LivedanceError
     from livedance.show.live import LiveOptions, run_live
 
@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         max_bpm=args.max_bpm,
     ).start()
     choreographer = Choreographer(seed=args.seed, body=body)
-    link = open_show_link(args, choreographer, hud=not args.no_hud)
+    renderer = switchable(args, renderer, choreographer)
+    link = open_show_link(args, choreographer, hud=not args.no_hud, renderer=renderer)
     link.beat_clock = line.clock
     options = LiveOptions(
         fps=args.fps,

@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     device: int | str | None = args.audio_device
     if isinstance(device, str) and device.isdigit():
         device = int(device)
-    link = open_show_link(args, choreographer, hud=not args.no_hud)
+    renderer = switchable(args, renderer, choreographer)
+    link = open_show_link(args, choreographer, hud=not args.no_hud, renderer=renderer)
     options = ShowOptions(
         fps=args.fps,
         duration_s=args.duration,
@@ -189,8 +190,29 @@ def renderer_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
     )
 
 
-def open_show_link(args: argparse.Namespace, choreographer: Any, *, hud: bool) -> Any:
-    """The show's OSC control and beat output from the ``--osc-*`` options (`ShowLink`)."""
+def switchable(args: argparse.Namespace, renderer: Any, choreographer: Any) -> Any:
+    """``renderer`` made replaceable by OSC ``/livedance/model`` (onto the choreographer's Body)."""
+    from livedance.neural.switch import SwitchableRenderer
+
+    def use_body(body: Any) -> None:
+        choreographer.body = body
+
+    return SwitchableRenderer(
+        renderer,
+        on_body=use_body,
+        device=args.device,
+        temporal_blend=args.blend,
+        deadband_px=args.deadband,
+    )
+
+
+def open_show_link(
+    args: argparse.Namespace, choreographer: Any, *, hud: bool, renderer: Any = None
+) -> Any:
+    """The show's OSC control and beat output from the ``--osc-*`` options (`ShowLink`).
+
+    With a `SwitchableRenderer`, ``/livedance/model`` switches it.
+    """
     from livedance.control.options import open_osc
     from livedance.show.showlink import ShowLink, SwitchableClock
 
@@ -200,4 +222,7 @@ def open_show_link(args: argparse.Namespace, choreographer: Any, *, hud: bool) -
     if control is not None:
         log.info("OSC control on %s:%d", args.osc_host, control.port)
         print(f"OSC control on {args.osc_host}:{control.port}", flush=True)
-    return ShowLink(choreographer, control=control, out=out, clock=clock, hud=hud)
+    switcher = getattr(renderer, "switch", None)
+    return ShowLink(
+        choreographer, control=control, out=out, clock=clock, hud=hud, model_switcher=switcher
+    )

@@ -193,7 +193,7 @@ class ShowLink:
                 log.warning("OSC: %s", self.notice)
             else:
                 self.model_switcher(req.model)
-                self.notice = f"model {req.model}"
+                self.notice = f"loading model {req.model}"
 
     def _steer_clock(self, req: Requests) -> None:
         clock = self.beat_clock
