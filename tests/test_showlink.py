@@ -153,6 +153,7 @@ def test_osc_model_switches_the_renderer_and_the_body_and_refuses_a_bad_model(
         StickRenderer(48), on_body=lambda b: setattr(link.choreographer, "body", b)
     )
     link.model_switcher = renderer.switch
+    renderer.notify = lambda notice: setattr(link, "notice", notice)
     assert link.control is not None
     client = SimpleUDPClient(LOOPBACK, link.control.port)
     try:
@@ -160,6 +161,7 @@ def test_osc_model_switches_the_renderer_and_the_body_and_refuses_a_bad_model(
         wait_for(lambda: (link.on_frame(clock.now()), bool(link.notice))[1], 2.0)
         renderer.wait(10.0)
         assert "refused" in renderer.notice and renderer.name == "stick"
+        assert link.notice == renderer.notice, "the refusal reaches the HUD line"
         assert link.choreographer.body == DEFAULT_BODY
 
         client.send_message("/livedance/model", str(model))

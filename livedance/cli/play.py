@@ -223,6 +223,9 @@ def open_show_link(
         log.info("OSC control on %s:%d", args.osc_host, control.port)
         print(f"OSC control on {args.osc_host}:{control.port}", flush=True)
     switcher = getattr(renderer, "switch", None)
-    return ShowLink(
+    link = ShowLink(
         choreographer, control=control, out=out, clock=clock, hud=hud, model_switcher=switcher
     )
+    if switcher is not None:  # the outcome of a switch replaces "loading model ..." on the HUD
+        renderer.notify = lambda notice: setattr(link, "notice", notice)
+    return link

@@ -52,6 +52,8 @@ class SwitchableRenderer:
         self.device, self.temporal_blend, self.deadband_px = device, temporal_blend, deadband_px
         self.notice = ""
         """What the last switch did, for the HUD."""
+        self.notify: Callable[[str], None] | None = None
+        """Called with `notice` when a switch lands or is refused (the show's HUD line)."""
         self._loading: threading.Thread | None = None
 
     @property
@@ -94,7 +96,7 @@ class SwitchableRenderer:
                 )
                 new, body = neural, neural.contract.body
         except (LivedanceError, OSError) as exc:
-            self.notice = f"model refused: {exc}"
+            self._tell(f"model refused: {exc}")
             log.warning("OSC /livedance/model: %s", self.notice)
             return
         if (new.width_px, new.height_px) != (self.width_px, self.height_px):
@@ -102,5 +104,10 @@ class SwitchableRenderer:
         if self.on_body is not None:
             self.on_body(body)
         self._inner = new
-        self.notice = f"model {Path(model).name}"
+        self._tell(f"model {Path(model).name}")
         log.info("switched to %s", model)
+
+    def _tell(self, notice: str) -> None:
+        self.notice = notice
+        if self.notify is not None:
+            self.notify(notice)

@@ -191,9 +191,9 @@ class ShowLink:
             if self.model_switcher is None:
                 self.notice = f"model switching unavailable ({req.model})"
                 log.warning("OSC: %s", self.notice)
-            else:
-                self.model_switcher(req.model)
+            else:  # the notice first: the switcher may report back before it returns
                 self.notice = f"loading model {req.model}"
+                self.model_switcher(req.model)
 
     def _steer_clock(self, req: Requests) -> None:
         clock = self.beat_clock
