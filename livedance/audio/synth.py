@@ -110,7 +110,7 @@ def synth_song(
 
 
 def demo_song(sr: int = 44100) -> SynthSong:
-    """The embedded demo: 32 bars at 120 BPM in the form A B A C B (about 66 s)."""
+    """The embedded demo: 40 bars (8 per section) at 120 BPM in the form A B A C B (about 82 s)."""
     return synth_song(bpm=120.0, form="ABACB", bars_per_section=8, sr=sr, seed=7, key_shift={})
 
 
