@@ -203,3 +203,16 @@ def test_real_song_analyses_fast_and_sanely() -> None:
     assert 120 < plan.tempo_bpm < 150  # librosa's documented 136 BPM for this excerpt
     assert plan.audio.channels == 2 and plan.audio.sample_rate == 44100
     assert plan.extra["analysis_s"] < 0.05 * plan.audio.duration_s + 2.0
+
+
+def test_the_demo_song_reads_as_written() -> None:
+    """The demo `play --demo` dances to: 120 BPM, A B A C B of 16 s each; both true repeats are
+    found with their lags (C's two identical 8-s halves may read as C C')."""
+    from livedance.audio.synth import demo_song
+
+    song = demo_song(sr=SR)
+    plan = analyze_audio(song.audio, sha256="demo")
+    assert abs(plan.tempo_bpm - 120.0) < 1.0
+    repeats = [(s.start_s, s.lag_s) for s in plan.sections if s.repeats is not None]
+    for start_s, lag_s in ((32.5, 32.0), (64.5, 48.0)):  # A' and B'
+        assert any(abs(a - start_s) <= 0.6 and abs(b - lag_s) <= 0.5 for a, b in repeats), repeats
