@@ -34,23 +34,15 @@ def export_timing_model(
     Returns:
         ``path``.
     """
-    import onnx
     import torch
 
     from livedance.body import DEFAULT_BODY
-    from livedance.neural.contract import INPUT_NAME, OUTPUT_NAME, ModelContract
+    from livedance.neural.contract import ModelContract
+    from offline.pix2pixhd.export import write_onnx
 
     path = Path(path)
     torch.manual_seed(0)
     net = build_generator(ngf, n_downsample, n_blocks).eval()
-    dummy = torch.zeros(1, 3, size_px, size_px)
-    with torch.no_grad():
-        torch.onnx.export(
-            net, (dummy,), str(path), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-            opset_version=17, dynamo=False,
-        )  # fmt: skip
-    model = onnx.load(str(path))
     contract = ModelContract(
         width_px=size_px,
         height_px=size_px,
@@ -58,8 +50,6 @@ def export_timing_model(
         generator={"ngf": ngf, "n_downsample": n_downsample, "n_blocks": n_blocks},
         training={"note": "random weights, for timing only"},
     )
-    for key, value in contract.to_metadata().items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(model, str(path))
+    with torch.no_grad():
+        write_onnx(net, torch.zeros(1, 3, size_px, size_px), path, contract)
     return path

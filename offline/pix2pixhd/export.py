@@ -145,7 +145,6 @@ def export_onnx(
     Raises:
         LivedanceError: bad run folder, parity above `PARITY_TOLERANCE`, a missing optional package.
     """
-    import onnx
 
     net, run = load_generator(run_dir, checkpoint)
     x = parity_inputs(run)
@@ -171,28 +170,15 @@ def export_onnx(
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = out_path.with_name(f".{out_path.name}.tmp")
-        with warnings.catch_warnings():  # the legacy exporter's notes on Slice and InstanceNorm
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                net,
-                (torch.from_numpy(x[:1]),),
-                str(tmp),
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
-                opset_version=OPSET,
-                dynamo=False,
-                dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-            )
-        model = onnx.load(str(tmp))
-        _set_metadata(model, contract.to_metadata())
-        onnx.save(model, str(tmp))
+        write_onnx(net, torch.from_numpy(x[:1]), tmp, contract)
         tmp.replace(out_path)
     except OSError as exc:
         raise LivedanceError(f"cannot write {out_path} ({exc.strerror or exc})") from None
     with torch.no_grad():
         want = net(torch.from_numpy(x)).numpy()
     session = _session(out_path)
-    diff = np.abs(_run(session, x) - want)
+    reference = _run(session, x)
+    diff = np.abs(reference - want)
     report = ExportReport(
         out_path, float(diff.max()), float(diff.mean()), len(x), _ms_per_frame(session, x)
     )
@@ -201,7 +187,6 @@ def export_onnx(
             f"ONNX parity failed: max |onnx - torch| = {report.parity_max_abs:.2e} "
             f">= {PARITY_TOLERANCE:g} ({out_path})"
         )
-    reference = _run(session, x)
     if fp16:
         report.variants["fp16"] = _variant(out_path, ".fp16.onnx", _to_fp16, x, reference)
     if int8:
@@ -209,6 +194,34 @@ def export_onnx(
             out_path, ".int8.onnx", lambda src, dst: _to_int8(src, dst, x), x, reference
         )
     return report
+
+
+def write_onnx(net: torch.nn.Module, example: torch.Tensor, path: Path, contract: Any) -> None:
+    """Export generator ``net`` to ``path`` (opset `OPSET`, dynamic batch) with ``contract``.
+
+    Args:
+        net: the generator, in eval mode.
+        example: one input ``(1, 3, h, w)`` of the size the contract promises.
+        path: the ``.onnx`` file to write.
+        contract: the `ModelContract` stored in ``metadata_props``.
+    """
+    import onnx
+
+    with warnings.catch_warnings():  # the legacy exporter's notes on Slice and InstanceNorm
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (example,),
+            str(path),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            opset_version=OPSET,
+            dynamo=False,
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+        )
+    model = onnx.load(str(path))
+    _set_metadata(model, contract.to_metadata())
+    onnx.save(model, str(path))
 
 
 def _set_metadata(model: Any, metadata: dict[str, str]) -> None:
