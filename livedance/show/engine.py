@@ -159,7 +159,6 @@ def _run_window(
     hud_on = options.hud
     shown = late = 0
     last_slot = -1
-    last_frame: npt.NDArray[np.uint8] | None = None
     fps_ema = fps
     latency_ms_ema = 0.0
     last_show = time.perf_counter()
@@ -181,10 +180,8 @@ def _run_window(
             slot, frame = item.slot, item.frame
             t_slot = slot / fps
             if recorder is not None:
-                for _ in range(last_slot + 1, slot):  # slots we had no frame for
-                    recorder.write(last_frame if last_frame is not None else frame)
-                recorder.write(frame)
-            previous_slot, last_slot, last_frame = last_slot, slot, frame
+                recorder.write_slot(slot, frame)
+            previous_slot, last_slot = last_slot, slot
             if clock.now() - t_slot > 1.0 / fps:  # its moment has passed: showing it would lag
                 late += 1
                 continue
@@ -238,9 +235,8 @@ def _run_window(
         "render-ahead: %.1f render fps, %d slots skipped, %d late frames, latency %.0f ms",
         ahead.render_fps, ahead.slots_skipped, late, latency_ms_ema,
     )  # fmt: skip
-    if recorder is not None and not quit_early and last_frame is not None:
-        for _ in range(last_slot + 1, n_slots):
-            recorder.write(last_frame)
+    if recorder is not None and not quit_early:
+        recorder.pad_to(n_slots)
     return ShowStats(
         shown, dropped, recorder.frames_written if recorder else 0, song.duration_s, quit_early
     )

@@ -168,7 +168,7 @@ def run_live(
 
     n_slots = round(options.duration_s * fps) if options.duration_s is not None else sys.maxsize
     ahead = RenderAhead(pose_for, renderer, _ShowTime(line, t0_s), fps, n_slots).start()
-    last_slot, last_frame, latency_ms = -1, None, 0.0
+    last_slot, latency_ms = -1, 0.0
     quit_early = False
     try:
         while True:
@@ -196,12 +196,10 @@ def run_live(
                 hud_on = link.hud
                 frame = link.present(frame)
             if recorder is not None:
-                for _ in range(last_slot + 1, slot):  # slots the renderer could not make
-                    recorder.write(last_frame if last_frame is not None else frame)
-                recorder.write(frame)
+                recorder.write_slot(slot, frame)
             if tap is not None:
                 tap.pull(t0_s + (slot + 1) / fps)
-            last_slot, last_frame = slot, frame
+            last_slot = slot
             if line.now() - t_slot > 2.0 / fps:  # its moment has passed: showing it would lag
                 late += 1
                 continue
@@ -247,9 +245,8 @@ def run_live(
     finally:
         ahead.stop()
         if recorder is not None:
-            if not quit_early and last_frame is not None:  # slots skipped at the very end
-                for _ in range(last_slot + 1, n_slots):
-                    recorder.write(last_frame)
+            if not quit_early:  # slots skipped at the very end
+                recorder.pad_to(n_slots)
             wav = tap.finish(recorder.frames_written / fps) if tap is not None else None
             try:
                 recorder.close(wav)

@@ -44,6 +44,7 @@ class VideoRecorder:
         self.fps = fps
         self.size = (int(width_px), int(height_px))
         self.frames_written = 0
+        self._last: npt.NDArray[np.uint8] | None = None
         self._tmpdir = tempfile.TemporaryDirectory(prefix="livedance-rec-")
         self._partial = self.path.with_name(
             f".{self.path.stem}.partial{self.path.suffix or '.mp4'}"
@@ -94,6 +95,23 @@ class VideoRecorder:
                 f"ffmpeg stopped while recording {self.path}: {self._stderr()}"
             ) from None
         self.frames_written += 1
+        self._last = frame
+
+    def write_slot(self, slot: int, frame: npt.NDArray[np.uint8]) -> None:
+        """Write ``frame`` as display slot ``slot`` (frame number) of the recording.
+
+        Slots skipped since the last frame written (the renderer could not make them) repeat
+        that frame, or this one at the start, so the video keeps the show's timeline.
+        """
+        filler = self._last if self._last is not None else frame
+        while self.frames_written < slot:
+            self.write(filler)
+        self.write(frame)
+
+    def pad_to(self, n_slots: int) -> None:
+        """Repeat the last frame up to ``n_slots`` frames (slots skipped at the very end)."""
+        while self._last is not None and self.frames_written < n_slots:
+            self.write(self._last)
 
     def close(self, audio_wav: Path | None = None) -> Path:
         """Finish the file and move it into place; returns its path.
