@@ -101,6 +101,18 @@ class Choreographer:
     def moves(self) -> tuple[Move, ...]:
         return tuple(self._moves)
 
+    @property
+    def n_moves(self) -> int:
+        return len(self._moves)
+
+    def move(self, index: int) -> Move:
+        """The move at ``index`` of the timeline (per-frame readers: no copy of the timeline)."""
+        return self._moves[index]
+
+    def index_after(self, t_s: float) -> int:
+        """Index of the first move that starts after ``t_s``."""
+        return bisect.bisect_right(self._starts, t_s)
+
     def force_next(self, action_name: str) -> None:
         """Make the next interval dance ``action_name`` (an operator's request)."""
         if action_name not in self._by_name:

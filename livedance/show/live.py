@@ -102,8 +102,8 @@ def extend_from_clock(
             memory.reset()
         return 0
     period_s = clock.period_s
-    moves = choreographer.moves
-    last_s = moves[-1].start_s if moves else -1e9
+    n = choreographer.n_moves
+    last_s = choreographer.move(n - 1).start_s if n else -1e9
     added = 0
     for beat_s in clock.beats_between(now_s - period_s, now_s + period_s):
         if beat_s > last_s + 0.5 * period_s:

@@ -215,12 +215,18 @@ class ShowLink:
         """Hand the beats in (scheduled_until, t_s + lookahead] to the OSC scheduler thread."""
         assert self.out is not None
         horizon_s = t_s + self.lookahead_s
-        moves = self.choreographer.moves
-        starts = [m.start_s - self.offset_s for m in moves]
-        i = bisect.bisect_right(starts, self._scheduled_until_s)
-        while i < len(moves) and starts[i] <= horizon_s:
-            move = moves[i]
-            at_s = starts[i]
+        timeline = self.choreographer
+        # one before the bisection point, then skip what was sent: the offset's rounding must
+        # neither repeat nor skip a beat
+        i = max(0, timeline.index_after(self._scheduled_until_s + self.offset_s) - 1)
+        while i < timeline.n_moves:
+            move = timeline.move(i)
+            at_s = move.start_s - self.offset_s
+            if at_s <= self._scheduled_until_s:
+                i += 1
+                continue
+            if at_s > horizon_s:
+                break
             span_s = move.end_s - move.start_s
             bpm = 60.0 / span_s if span_s > 0 else 0.0
             if at_s >= t_s - 0.05:  # a beat already well past is not announced late
