@@ -2,9 +2,14 @@
 
 A song is a form like ``"ABACB"`` of sections, each a number of 4/4 bars. Every label gets its own
 chord progression, bass line, melody and drum pattern (drawn from the seed), so a repeated label
-sounds the same again, optionally transposed (a key-shifted repeat). Drums, bass, chords and a
-plucked lead are rendered on a beat grid that may ramp in tempo; the true beats, downbeats and
-section bounds come back with the audio, so tests can score analysis against them.
+sounds the same again, optionally transposed (a key-shifted repeat). Different labels get
+different progressions, none a rotation of another (as a verse and a chorus differ in harmony),
+until a form has more labels than there are progressions; ``shared_harmony`` instead gives every
+label the same chords, leaving only melody, bass and drums to tell sections apart.
+
+Drums, bass, chords and a plucked lead are rendered on a beat grid that may ramp in tempo; the
+true beats, downbeats and section bounds come back with the audio, so tests can score analysis
+against them.
 """
 
 from __future__ import annotations
@@ -17,7 +22,17 @@ import numpy.typing as npt
 from livedance.audio.io import Audio
 
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)
-_PROGRESSIONS = ((0, 5, 3, 4), (5, 3, 0, 4), (0, 3, 4, 3), (3, 4, 0, 5), (1, 4, 0, 0), (0, 4, 5, 3))
+_PROGRESSIONS = (
+    (0, 5, 3, 4),  # I vi IV V
+    (5, 3, 0, 4),  # vi IV I V
+    (0, 3, 4, 3),  # I IV V IV
+    (1, 4, 0, 0),  # ii V I I
+    (0, 4, 1, 5),  # I V ii vi
+    (3, 0, 4, 4),  # IV I V V
+    (0, 2, 3, 4),  # I iii IV V
+    (5, 4, 3, 4),  # vi V IV V
+)
+"""Scale degrees of the four bars' chords; no progression is a rotation of another."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ def synth_song(
     sr: int = 44100,
     seed: int = 0,
     drums: bool = True,
+    shared_harmony: bool = False,
 ) -> SynthSong:
     """Render a song.
 
@@ -52,6 +68,7 @@ def synth_song(
         sr: sample rate in Hz.
         seed: chooses progressions, melodies and drum patterns.
         drums: include the drum kit (False gives a drum-less song).
+        shared_harmony: every section plays the same chord progression.
 
     Returns:
         The audio (mono) and its true beats, downbeats and sections.
@@ -66,9 +83,14 @@ def synth_song(
     out = np.zeros(int(total_s * sr) + 1, dtype=np.float64)
 
     tonic = 45 + int(rng.integers(0, 7))  # A2..D#3
+    order = rng.permutation(len(_PROGRESSIONS))
     parts = {
-        label: _section_part(np.random.default_rng(seed * 1000 + ord(label)), drums)
-        for label in sorted(set(form))
+        label: _section_part(
+            np.random.default_rng(seed * 1000 + ord(label)),
+            drums,
+            _PROGRESSIONS[order[0 if shared_harmony else i % len(order)]],
+        )
+        for i, label in enumerate(sorted(set(form)))
     }
     sections = []
     for s_idx, label in enumerate(form):
@@ -114,7 +136,7 @@ def demo_song(sr: int = 44100) -> SynthSong:
     return synth_song(bpm=120.0, form="ABACB", bars_per_section=8, sr=sr, seed=7, key_shift={})
 
 
-def _section_part(rng: np.random.Generator, drums: bool) -> dict:
+def _section_part(rng: np.random.Generator, drums: bool, progression: tuple[int, ...]) -> dict:
     kick = np.zeros(8, bool)
     kick[[0, 4]] = True
     kick[rng.choice([3, 5, 7], size=int(rng.integers(0, 2)), replace=False)] = True
@@ -122,7 +144,7 @@ def _section_part(rng: np.random.Generator, drums: bool) -> dict:
         [int(rng.integers(0, 9)) if rng.random() < 0.7 else -1 for _ in range(8)] for _ in range(2)
     ]
     return {
-        "progression": _PROGRESSIONS[int(rng.integers(0, len(_PROGRESSIONS)))],
+        "progression": progression,
         "bass": [True, False, True, rng.random() < 0.5, True, False, True, rng.random() < 0.5],
         "melody": melody,
         "kick": kick,

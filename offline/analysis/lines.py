@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 
-MIN_LINE_BEATS = 8
-"""Shortest repeat that counts as a section repeat (two 4/4 bars)."""
+MIN_LINE_BEATS = 14
+"""Shortest repeat that counts as a section repeat: four 4/4 bars, less a beat at either end
+where neighbouring sections blur it. Shorter repeats are riffs and phrases inside a section;
+on the synthesized benchmark songs every such line was a false one (same chords, other tune)."""
 
 MIN_LINE_S = 4.0
 """... and in seconds, so a fast song's two-bar riff does not count either."""
@@ -147,10 +149,11 @@ def find_lines(
         return []
     median = float(np.median(valid))
     mad = float(np.median(np.abs(valid - median))) + 1e-6
-    threshold = max(median + 5.0 * mad, 2.0 * median, MIN_STRENGTH)
+    threshold = max(median + 3.0 * mad, 1.5 * median, MIN_STRENGTH)
     log.debug("line threshold %.3f (median %.3f, mad %.3f)", threshold, median, mad)
     lines: list[RepeatLine] = []
     for analysis in analyses:
+        background = _background(analysis.emphasized)
         scores = (
             base
             if analysis.shift == 0
@@ -163,7 +166,7 @@ def find_lines(
                 continue
             lines.extend(
                 _lines_at_lag(analysis, int(lag_beats), per_beat=per_beat, min_beats=min_beats,
-                              threshold=floor, bar_phase=bar_phase)
+                              threshold=floor, bar_phase=bar_phase, background=background)
             )  # fmt: skip
     lines.sort(key=lambda line: line.strength * line.length_beats, reverse=True)
     return lines
@@ -177,6 +180,7 @@ def _lines_at_lag(
     min_beats: int,
     threshold: float,
     bar_phase: int | None,
+    background: float,
 ) -> list[RepeatLine]:
     """The line segments along one lag: found on the emphasised row, ends set on raw similarity."""
     n = analysis.lag_matrix.shape[0]
@@ -192,7 +196,6 @@ def _lines_at_lag(
     beat_emph[:lag_beats] = 0.0
     beat_raw[:lag_beats] = 0.0
     window = scipy.ndimage.uniform_filter1d(beat_emph, min_beats, mode="constant")
-    background = float(np.median(beat_emph[lag_beats:])) if n_beats > lag_beats else 0.0
     out = []
     taken = np.zeros(n_beats, dtype=bool)
     for centre in np.argsort(window)[::-1]:
@@ -201,7 +204,7 @@ def _lines_at_lag(
         if taken[centre] or centre < lag_beats:
             continue
         core = slice(max(lag_beats, centre - min_beats // 2), min(n_beats, centre + min_beats // 2))
-        # Half way between the line and its row's background: the smoothing blurs both ends
+        # Half way between the line and the matrix's background: the smoothing blurs both ends
         # alike. Chords shared by neighbouring sections still move an end by a beat or two, so
         # ends near a bar line go to it (sections start on bars).
         level = 0.5 * (float(np.median(beat_emph[core])) + background)
@@ -223,6 +226,17 @@ def _lines_at_lag(
             )
         )
     return out
+
+
+def _background(emphasized: FloatArray) -> float:
+    """The typical emphasised value off the lines: the median over the matrix's valid cells.
+
+    Not the median of one lag's row: a song repeated whole (A B A B) has a row that is line
+    almost end to end, and half way to its own median would cut that line into pieces.
+    """
+    n = emphasized.shape[0]
+    lag, x = np.triu_indices(n, k=1)
+    return float(np.median(emphasized[lag, x]))
 
 
 def _grow(

@@ -149,11 +149,16 @@ def _inside(
 
 
 def _boundaries(lines: list[RepeatLine], *, n_beats: int, min_section_beats: int) -> list[int]:
-    """Beat indices of section boundaries: clustered line ends, short sections merged away."""
+    """Beat indices of section boundaries: clustered line ends, short sections merged away,
+    long repeated stretches cut into the song's section length."""
     votes: dict[int, float] = {}
     for line in lines:
-        for b in (line.start_beat, line.end_beat, *line.source):
-            votes[b] = votes.get(b, 0.0) + line.strength
+        # Where a line stops with the song, the last beat or two may be missing from the beats:
+        # its original's end is a weak vote, for other lines to overrule.
+        open_end = 0.5 if line.end_beat >= n_beats else 1.0
+        ends = (line.start_beat, line.end_beat, line.source[0], line.source[1])
+        for b, vote in zip(ends, (1.0, 1.0, 1.0, open_end), strict=True):
+            votes[b] = votes.get(b, 0.0) + vote * line.strength
     # Cluster nearby ends; each cluster's boundary is its most voted beat.
     clusters: list[list[int]] = []
     for b in sorted(votes):
@@ -163,7 +168,19 @@ def _boundaries(lines: list[RepeatLine], *, n_beats: int, min_section_beats: int
             clusters.append([b])
     weight = {max(c, key=lambda b: votes[b]): sum(votes[b] for b in c) for c in clusters}
     weight[0] = weight[n_beats] = float("inf")
-    # A boundary inside a repeated span is a boundary inside its original too (and back).
+    _mirror(weight, lines, n_beats=n_beats)
+    bounds = _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
+    cuts = _unit_cuts(bounds, lines, min_section_beats=min_section_beats)
+    if not cuts:
+        return bounds
+    weight = {b: weight[b] for b in bounds} | {b: 0.5 for b in cuts}
+    _mirror(weight, lines, n_beats=n_beats)
+    return _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
+
+
+def _mirror(weight: dict[int, float], lines: list[RepeatLine], *, n_beats: int) -> None:
+    """Add, in place, the images of boundaries through the lines: a boundary inside a repeated
+    span is a boundary inside its original too (and back)."""
     for _ in range(3):
         added = False
         for line in lines:
@@ -180,6 +197,10 @@ def _boundaries(lines: list[RepeatLine], *, n_beats: int, min_section_beats: int
                         added = True
         if not added:
             break
+
+
+def _merge_short(weight: dict[int, float], *, n_beats: int, min_section_beats: int) -> list[int]:
+    """Sorted boundaries, dropping the weaker end of any section shorter than the minimum."""
     bounds = sorted(b for b in weight if 0 <= b <= n_beats)
     while len(bounds) > 2:
         lengths = np.diff(bounds)
@@ -190,6 +211,43 @@ def _boundaries(lines: list[RepeatLine], *, n_beats: int, min_section_beats: int
         weaker = k if weight[bounds[k]] < weight[bounds[k + 1]] else k + 1
         del bounds[weaker]
     return bounds
+
+
+def _unit_cuts(bounds: list[int], lines: list[RepeatLine], *, min_section_beats: int) -> list[int]:
+    """Where to cut repeated stretches that are whole multiples of a section's length.
+
+    Repeats only mark where a repeated stretch starts and ends: in A B C A B, "A B" comes back
+    as one piece, and nothing in the repeats says where A ends. Sections of a song run in equal
+    lengths (4, 8, 16 bars), so a repeated stretch two, three or four times as long as a section
+    that does not repeat (here C, bounded by the repeats around it) is cut into that many equal
+    sections; of several such lengths the longest wins. Only sections of at least four bars
+    serve as the unit.
+    """
+    spans = list(itertools.pairwise(bounds))
+    covered = [any(_covers(line, s0, s1) for line in lines) for s0, s1 in spans]
+    units = {
+        s1 - s0
+        for (s0, s1), repeated in zip(spans, covered, strict=True)
+        if not repeated and s1 - s0 >= max(16, min_section_beats)
+    }
+    cuts = []
+    for (s0, s1), repeated in zip(spans, covered, strict=True):
+        n = s1 - s0
+        # a stretch that runs to the song's end may lack its last beat or two
+        tol = max(BOUNDARY_TOLERANCE_BEATS, round(IMPLIED_TOLERANCE * n))
+        fits = [u for u in units if 2 <= round(n / u) <= 4 and abs(n - round(n / u) * u) <= tol]
+        if repeated and fits:
+            k = round(n / max(fits))
+            cuts.extend(s0 + round(i * n / k) for i in range(1, k))
+    return cuts
+
+
+def _covers(line: RepeatLine, s0: int, s1: int) -> bool:
+    """Whether the line's span or its source covers most of ``s0..s1``."""
+    return any(
+        min(s1, b) - max(s0, a) >= 0.75 * (s1 - s0)
+        for a, b in ((line.start_beat, line.end_beat), line.source)
+    )
 
 
 def _label(
