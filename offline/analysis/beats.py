@@ -119,6 +119,7 @@ def track_beats(y: npt.NDArray[np.float32], *, sr: int) -> BeatGrid:
         frames, varies = _guided_track(env, guide_s, sr=sr)
     else:
         frames, varies = _plain_track(env, sr=sr)
+    frames = _extend_start(frames, env)
     clarity = _beat_strength(env, frames)
     if len(frames) < 4 or clarity < MIN_PULSE_CLARITY:
         log.debug("pulse clarity %.2f with %d beats: no pulse", clarity, len(frames))
@@ -209,6 +210,32 @@ def _trim_silent_ends(frames: npt.NDArray[np.int64], env: FloatArray) -> npt.NDA
     strength = _strength_at(env, frames.astype(np.float64))
     alive = np.flatnonzero(strength >= 0.1 * np.median(strength))
     return frames[alive[0] : alive[-1] + 1] if len(alive) else frames[:0]
+
+
+def _extend_start(frames: npt.NDArray[np.int64], env: FloatArray) -> npt.NDArray[np.int64]:
+    """Add the beats the DP left out before its first one, while each has a real onset.
+
+    librosa's DP (and the live guide, which only starts after it locks) can begin a beat or two
+    after the music does; a song's first downbeat is often its strongest onset.
+    """
+    if len(frames) < 4:
+        return frames
+    period = float(np.median(np.diff(frames[:9])))
+    typical = float(np.median(_strength_at(env, frames.astype(np.float64))))
+    reach = max(1, round(0.08 * period))
+    added: list[int] = []
+    first = int(frames[0])
+    while first - period + reach >= 0:
+        centre = round(first - period)
+        lo, hi = max(0, centre - reach), centre + reach + 1
+        best = lo + int(np.argmax(env[lo:hi]))
+        if env[best] < 0.3 * typical:
+            break
+        added.append(best)
+        first = best
+    if not added:
+        return frames
+    return np.concatenate([np.asarray(added[::-1], dtype=np.int64), frames])
 
 
 def _plain_track(env: FloatArray, *, sr: int) -> tuple[npt.NDArray[np.int64], bool]:
