@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the test suite needs (Debian/Ubuntu): PortAudio for sounddevice, ffmpeg/ffprobe,
 # Xvfb + xwd + ImageMagick for the real-window screenshot test, PulseAudio for the line-in path,
-# fluidsynth + a General MIDI soundfont for the beat benchmark set, fonts for Qt's window.
+# fonts for Qt's window. (The beat benchmark, not the tests, also needs fluidsynth and a General
+# MIDI soundfont: apt-get install fluidsynth fluid-soundfont-gm.)
 set -euo pipefail
 packages=(libportaudio2 libsndfile1 ffmpeg xvfb x11-apps imagemagick fonts-dejavu-core
           pulseaudio pulseaudio-utils libasound2-plugins)

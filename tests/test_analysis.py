@@ -72,6 +72,11 @@ SECTION_CASES = [
     {"bpm": 172.0, "form": "ABACB", "seed": 12},
     {"bpm": 100.0, "bpm_end": 125.0, "form": "AABAB", "seed": 11},
     {"bpm": 110.0, "form": "ABACB", "seed": 3, "key_shift": ((4, 2),)},
+    # A B returning as one piece (nothing but C's length says where A ends), a slow song, and a
+    # tempo ramp under A B A B C B (drawn like the benchmark's held-out songs)
+    {"bpm": 103.0, "form": "ABCAB", "seed": 303},
+    {"bpm": 70.6, "form": "ABACB", "seed": 305},
+    {"bpm": 157.7, "bpm_end": 134.0, "form": "ABABCB", "seed": 307},
 ]
 
 

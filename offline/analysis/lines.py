@@ -193,6 +193,7 @@ def _lines_at_lag(
     # The best frame of each beat: the frame that straddles a section change would otherwise
     # pull a repeat's first or last beat below the level.
     beat_raw = raw.reshape(n_beats, per_beat).max(axis=1)
+    beat_raw_mean = raw.reshape(n_beats, per_beat).mean(axis=1)
     beat_emph[:lag_beats] = 0.0
     beat_raw[:lag_beats] = 0.0
     window = scipy.ndimage.uniform_filter1d(beat_emph, min_beats, mode="constant")
@@ -212,6 +213,9 @@ def _lines_at_lag(
         if bar_phase is not None:
             start = max(lag_beats, _snap_to_bar(start, bar_phase))
             end = min(n_beats, _snap_to_bar(end, bar_phase))
+        start, end = _trim_partial_ends(
+            beat_raw_mean, start, end, step=4 if bar_phase is not None else 1, min_beats=min_beats
+        )
         taken[max(0, start - min_beats // 2) : end + min_beats // 2] = True
         if end - start < min_beats:
             continue
@@ -226,6 +230,29 @@ def _lines_at_lag(
             )
         )
     return out
+
+
+def _trim_partial_ends(
+    beat_raw: FloatArray, start: int, end: int, *, step: int, min_beats: int
+) -> tuple[int, int]:
+    """Drop end bars (``step`` beats) that only resemble their counterparts.
+
+    Where two sections meet, the bar before or after a repeat often shares its chord with the
+    bar before or after the original, so the emphasised line runs a bar too far. The raw
+    similarity tells them apart: a repeated bar matches its original note for note (the line's
+    own level), a bar with the same chord under another tune matches clearly less.
+    """
+    core = beat_raw[start:end]
+    if len(core) == 0:
+        return start, end
+    median = float(np.median(core))
+    spread = float(np.median(np.abs(core - median)))
+    level = median - max(0.03, 4.0 * spread)
+    while end - start - step >= min_beats and beat_raw[start : start + step].mean() < level:
+        start += step
+    while end - start - step >= min_beats and beat_raw[end - step : end].mean() < level:
+        end -= step
+    return start, end
 
 
 def _background(emphasized: FloatArray) -> float:
