@@ -212,7 +212,8 @@ def _lines_at_lag(
         start, end = _grow(beat_emph > level, int(centre), lo=lag_beats)
         if bar_phase is not None:
             start = max(lag_beats, _snap_to_bar(start, bar_phase))
-            end = min(n_beats, _snap_to_bar(end, bar_phase))
+            # a line that fades in the song's last beats runs to its end
+            end = n_beats if end >= n_beats - 2 else min(n_beats, _snap_to_bar(end, bar_phase))
         start, end = _trim_partial_ends(
             beat_raw_mean, start, end, step=4 if bar_phase is not None else 1, min_beats=min_beats
         )
