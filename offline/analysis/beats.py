@@ -184,10 +184,23 @@ def _global_tempo(env: FloatArray, *, sr: int) -> float:
 def _guided_dp(
     env: FloatArray, guide_s: FloatArray, *, sr: int
 ) -> tuple[npt.NDArray[np.int64], bool]:
-    """The DP over the onset envelope plus guide pulses, at the guide's local tempo."""
+    """The DP over the onset envelope plus guide pulses, at the guide's local tempo.
+
+    The live tracker may follow part of a song at another metrical level (a slow ballad at twice
+    its tempo until it locks): the tempo curve is folded by octaves onto the level the guide
+    holds longest, and the guide beats of the folded stretches add no pulses (half of them are
+    off-beats), so the DP there follows the onsets at the song's tempo.
+    """
     bpm = scipy.ndimage.median_filter(60.0 / np.diff(guide_s), size=5, mode="nearest")
+    octaves = np.round(np.log2(_weighted_median(bpm, np.diff(guide_s)) / bpm))
+    bpm = bpm * 2.0**octaves
     times_s = librosa.frames_to_time(np.arange(len(env)), sr=sr, hop_length=HOP_SAMPLES)
     curve = np.interp(times_s, (guide_s[:-1] + guide_s[1:]) / 2, bpm)
+    # a guide beat counts when the intervals on both sides of it are at the song's level
+    on_level = np.concatenate(
+        [[octaves[0] == 0], (octaves[:-1] == 0) & (octaves[1:] == 0), [octaves[-1] == 0]]
+    )
+    guide_s = guide_s[on_level]
     pulse = np.zeros_like(env)
     idx = librosa.time_to_frames(guide_s, sr=sr, hop_length=HOP_SAMPLES)
     pulse[idx[(idx >= 0) & (idx < len(env))]] = 1.0
@@ -197,6 +210,12 @@ def _guided_dp(
     low, high = np.percentile(curve, [5, 95])
     frames = _trim_silent_ends(_track(guided, sr=sr, bpm=curve, trim=False), env)
     return frames, bool(high / low > 1.05)
+
+
+def _weighted_median(values: FloatArray, weights: FloatArray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
 
 
 def _trim_silent_ends(frames: npt.NDArray[np.int64], env: FloatArray) -> npt.NDArray[np.int64]:
