@@ -115,6 +115,20 @@ def test_key_shifted_repeat_reports_its_shift() -> None:
     assert plan.extra["section_key_shifts"][index] == 2
 
 
+def test_a_returning_pair_of_sections_is_cut_at_the_length_of_the_one_between() -> None:
+    """A B C A B of 16 beats each: one line says beats 48-80 repeat 0-32; C gives the length."""
+    from offline.analysis.lines import RepeatLine
+    from offline.analysis.sections import build_sections
+
+    line = RepeatLine(start_beat=48, end_beat=80, lag_beats=48, shift=0, strength=0.2,
+                      similarity=0.99)  # fmt: skip
+    found = build_sections([line], n_beats=80, min_section_beats=14)
+    assert [(s.start_beat, s.end_beat, s.label) for s in found] == [
+        (0, 16, "A"), (16, 32, "B"), (32, 48, "C"), (48, 64, "A"), (64, 80, "B")
+    ]  # fmt: skip
+    assert [s.repeats for s in found] == [None, None, None, 0, 1]
+
+
 def test_a_song_without_repeats_has_none() -> None:
     plan = _plan(bpm=160.0, form="ABCD", seed=9)
     assert all(s.repeats is None for s in plan.sections)

@@ -1,10 +1,12 @@
 """From repeat lines to the song's section list: bounds, labels and what repeats what.
 
 Every repeat line says "beats x1..x2 play again what beats x1-lag..x2-lag played". The ends of
-the lines (both where the repeat is and where its original is) are the section boundaries; the
-segments between them are joined into groups by the lines that map one onto another, and each
-group gets a letter in order of first appearance (A, B, A, C, B ...). A later member of a group
-repeats the first one, at the lag between their starts.
+the lines (both where the repeat is and where its original is) are the section boundaries; a
+repeated stretch as long as two to four sections that do not repeat is cut into that many (in
+A B C A B the repeats only say that "A B" returns, C's length says where A ends). The segments
+between boundaries are joined into groups by the lines that map one onto another, and each group
+gets a letter in order of first appearance (A, B, A, C, B ...). A later member of a group repeats
+the first one, at the lag between their starts.
 """
 
 from __future__ import annotations
