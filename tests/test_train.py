@@ -107,6 +107,32 @@ def test_networks_follow_the_contract_layout() -> None:
     assert outputs[0][-1].shape[-1] > outputs[1][-1].shape[-1] > outputs[2][-1].shape[-1]
 
 
+def test_background_plate_starts_from_the_frames_background_and_exports(
+    data: Path, tmp_path: Path
+) -> None:
+    import onnxruntime as ort
+
+    from livedance.neural.contract import ModelContract
+    from offline.pix2pixhd.data import PairDataset, background_plate
+
+    plate = background_plate(PairDataset(data, "train"))
+    assert plate.shape == (1, 3, SIZE, SIZE)
+    grey = 90 / 127.5 - 1  # the synthetic frames' background (the person is drawn over it)
+    assert float((plate - grey).abs().median()) < 0.01
+
+    assert train_cli(data, tmp_path / "run", "--background-plate", "--jitter", "2",
+                     "--iterations", "2", "--no-vgg") == 0  # fmt: skip
+    from livedance.cli import main
+
+    model = tmp_path / "plate.onnx"
+    assert main(["export", str(tmp_path / "run"), "-o", str(model)]) == 0
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    contract = ModelContract.from_metadata(session.get_modelmeta().custom_metadata_map)
+    assert contract.generator["background_plate"] is True
+    out = session.run(["frame"], {"stick": -np.ones((2, 3, SIZE, SIZE), np.float32)})[0]
+    assert out.shape == (2, 3, SIZE, SIZE) and np.abs(out).max() <= 1.0
+
+
 def test_losses() -> None:
     from offline.pix2pixhd.losses import (
         VGGLoss,

@@ -60,6 +60,12 @@ def register(sub: Any) -> None:
     p.add_argument("--n-downsample", type=int_at_least(1), default=3, help="(default 3)")
     p.add_argument("--n-blocks", type=int_at_least(0), default=6, help="residual blocks (6)")
     p.add_argument("--local-enhancer", action="store_true", help="add the 2x local enhancer")
+    p.add_argument(
+        "--background-plate",
+        action="store_true",
+        help="paint the person with an alpha mask over a learned still background (for a video"
+        " shot with a still camera: the generator no longer redraws the room in every frame)",
+    )
     p.add_argument("--iterations", type=int_at_least(1), default=20000, help="(default 20000)")
     p.add_argument("--batch-size", type=int_at_least(1), default=1, help="per process (1)")
     p.add_argument("--lr", type=float_above(0.0), default=2e-4, help="Adam rate (2e-4)")
@@ -100,6 +106,8 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from livedance.errors import LivedanceError
 
+    if args.background_plate and args.local_enhancer:
+        raise LivedanceError("--background-plate works with the global generator only")
     if args.amp and args.device == "cpu":
         raise LivedanceError("--amp needs a CUDA device")
     from offline.pix2pixhd.networks import GeneratorConfig
@@ -109,7 +117,9 @@ def _run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         out_dir=args.out,
         size=args.size,
-        generator=GeneratorConfig(args.ngf, args.n_downsample, args.n_blocks, args.local_enhancer),
+        generator=GeneratorConfig(
+            args.ngf, args.n_downsample, args.n_blocks, args.local_enhancer, args.background_plate
+        ),
         ndf=args.ndf,
         iterations=args.iterations,
         batch_size=args.batch_size,

@@ -8,6 +8,7 @@ draws. No flips: left and right limbs have different colours.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import cv2
@@ -99,6 +100,34 @@ class PairDataset(Dataset):
             dx, dy = (int(v) for v in rng.integers(-self.jitter_px, self.jitter_px + 1, 2))
             both = _shift(both, dx, dy)
         return both[0], both[1]
+
+
+def background_plate(dataset: PairDataset, max_frames: int = 240) -> torch.Tensor:
+    """The still background of a dataset's frames: each pixel's median over the frames where the
+    person is not there (their stick figure, widened to a body, does not cover it).
+
+    Pixels the person covers in every frame take their median over all frames.
+
+    Args:
+        dataset: training pairs (a still camera and a fixed crop, as ``prepare`` makes).
+        max_frames: frames used, spread evenly over the dataset.
+
+    Returns:
+        ``(1, 3, h, w)`` RGB in [-1, 1], the start of `PlateComposite.plate`.
+    """
+    picks = np.unique(np.linspace(0, len(dataset) - 1, min(max_frames, len(dataset))).astype(int))
+    sticks, frames = zip(*(dataset.images(int(i)) for i in picks), strict=True)
+    frames_f = np.stack(frames).astype(np.float32)
+    h = frames_f.shape[1]
+    reach = max(3, round(0.06 * h))  # a limb is much wider than its stick line
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    covered = np.stack([cv2.dilate((s.max(axis=2) > 0).astype(np.uint8), kernel) for s in sticks])
+    masked = np.where(covered[..., None] > 0, np.nan, frames_f)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels: filled below
+        plate = np.nanmedian(masked, axis=0)
+    plate = np.where(np.isnan(plate), np.median(frames_f, axis=0), plate)
+    return to_tensor(np.clip(plate, 0, 255).astype(np.uint8)[None])
 
 
 def _shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:

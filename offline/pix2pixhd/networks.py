@@ -24,12 +24,15 @@ class GeneratorConfig:
         n_downsample: strided 3x3 convolutions (spatial factor 2 each).
         n_blocks: residual blocks at the bottleneck.
         local_enhancer: add pix2pixHD's local enhancer (the global net then runs at half size).
+        background_plate: the generator paints the person with an alpha mask over a learned
+            background image (see `PlateComposite`); for videos shot with a still camera.
     """
 
     ngf: int = 16
     n_downsample: int = 3
     n_blocks: int = 6
     local_enhancer: bool = False
+    background_plate: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly view, with the architecture name."""
@@ -43,6 +46,7 @@ class GeneratorConfig:
             n_downsample=int(doc["n_downsample"]),
             n_blocks=int(doc["n_blocks"]),
             local_enhancer=bool(doc.get("local_enhancer", False)),
+            background_plate=bool(doc.get("background_plate", False)),
         )
 
 
@@ -135,18 +139,51 @@ class LocalEnhancer(nn.Module):
         return self.local_up(self.local_down(stick) + self.global_trunk(half))
 
 
-def build_generator(config: GeneratorConfig) -> nn.Module:
+class PlateComposite(nn.Module):
+    """The global generator painting a person over a still background: a * rgb + (1 - a) * plate.
+
+    Pix2pixHD must redraw the whole frame, background included, from the stick figure alone;
+    with a still camera the background is the same in every frame, and a small generator spends
+    most of its capacity (and its errors) on it. Here the output head gives colour and an alpha
+    mask, and the background is a learned image (a parameter of the model, started from the
+    training frames' background, see `offline.pix2pixhd.data.background_plate`). The exported
+    model is still stick in, frame out.
+    """
+
+    def __init__(self, ngf: int, n_downsample: int, n_blocks: int, size: tuple[int, int]) -> None:
+        super().__init__()
+        self.body = nn.Sequential(*global_trunk(ngf, n_downsample, n_blocks))
+        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ngf, 4, 7))
+        self.plate = nn.Parameter(torch.zeros(1, 3, size[1], size[0]))
+
+    def forward(self, stick: torch.Tensor) -> torch.Tensor:
+        out = self.head(self.body(stick))
+        alpha = torch.sigmoid(out[:, 3:4])
+        return alpha * torch.tanh(out[:, :3]) + (1.0 - alpha) * self.plate
+
+
+def build_generator(config: GeneratorConfig, size: tuple[int, int] | None = None) -> nn.Module:
     """The generator for ``config`` (input and output ``(n, 3, h, w)`` in [-1, 1]).
 
     Args:
         config: architecture numbers; h and w must be multiples of ``2**n_downsample`` (times 2
             with the local enhancer).
+        size: ``(width, height)`` of the frames; needed (and fixed) with a background plate.
 
     Returns:
         an initialised (N(0, 0.02) convolutions) `nn.Module`.
+
+    Raises:
+        ValueError: a background plate without a size, or with the local enhancer.
     """
-    cls = LocalEnhancer if config.local_enhancer else GlobalGenerator
-    net = cls(config.ngf, config.n_downsample, config.n_blocks)
+    net: nn.Module
+    if config.background_plate:
+        if size is None or config.local_enhancer:
+            raise ValueError("a background plate needs the frame size and the global generator")
+        net = PlateComposite(config.ngf, config.n_downsample, config.n_blocks, size)
+    else:
+        cls = LocalEnhancer if config.local_enhancer else GlobalGenerator
+        net = cls(config.ngf, config.n_downsample, config.n_blocks)
     net.apply(_init_weights)
     return net
 

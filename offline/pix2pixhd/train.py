@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from livedance.errors import LivedanceError
 from offline.pix2pixhd import checkpoint as ckpt
-from offline.pix2pixhd.data import PairDataset
+from offline.pix2pixhd.data import PairDataset, background_plate
 from offline.pix2pixhd.losses import VGGLoss, feature_matching_loss, lsgan_loss
 from offline.pix2pixhd.networks import (
     GeneratorConfig,
@@ -175,7 +175,11 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
     if state is not None:  # architecture and size come from the checkpoint
         gen_config = GeneratorConfig.from_dict(state["generator_config"])
         size = (int(state["size"][0]), int(state["size"][1]))
-    dataset = PairDataset(options.data_dir, "train", size=size, jitter_px=options.jitter_px)
+    jitter_px = options.jitter_px
+    if gen_config.background_plate and jitter_px:
+        log.info("--jitter %d ignored: a background plate needs the frames unshifted", jitter_px)
+        jitter_px = 0
+    dataset = PairDataset(options.data_dir, "train", size=size, jitter_px=jitter_px)
     size = dataset.size
     multiple = size_multiple(gen_config)
     if size[0] % multiple or size[1] % multiple:
@@ -187,7 +191,11 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
     num_d = int(state["num_d"]) if state is not None else options.num_d
 
     torch.manual_seed(options.seed + rank)
-    net_g = build_generator(gen_config).to(device)
+    net_g = build_generator(gen_config, size)
+    if gen_config.background_plate and state is None:
+        with torch.no_grad():
+            net_g.plate.copy_(background_plate(dataset))  # type: ignore[operator]
+    net_g = net_g.to(device)
     net_d = MultiscaleDiscriminator(ndf=ndf, num_d=num_d).to(device)
     opt_g = torch.optim.Adam(net_g.parameters(), lr=options.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(net_d.parameters(), lr=options.lr, betas=(0.5, 0.999))
