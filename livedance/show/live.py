@@ -255,7 +255,10 @@ def run_live(
                     tap.cleanup()
         if window is not None:
             window.close()
-    late = max(0, last_slot + 1 - shown)  # every slot up to the last is shown or counted late
+    # every slot is shown or counted late: up to the show's end, or to the last one reached when
+    # it was stopped early (slots the renderer skipped at the very end count late too)
+    end_slot = last_slot + 1 if quit_early or options.duration_s is None else n_slots
+    late = max(0, end_slot - shown)
     repeated = sum(m.reason == "repeat" for m in choreographer.moves)
     stats = LiveStats(shown, late, line.beats_seen, added, line.now() - t0_s, repeated)
     log.info("live show: %s", stats)
