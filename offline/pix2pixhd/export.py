@@ -70,10 +70,11 @@ def load_generator(run_dir: Path, checkpoint: Path | None = None) -> tuple[torch
     """
     run = ckpt.read_run(run_dir)
     state = ckpt.load_checkpoint(checkpoint or run_dir / ckpt.CHECKPOINT_DIR / ckpt.LATEST_NAME)
+    config = GeneratorConfig.from_dict(state["generator_config"])
     size = (int(state["size"][0]), int(state["size"][1]))
-    net = build_generator(GeneratorConfig.from_dict(state["generator_config"]), size)
+    net = build_generator(config, size)
     net.load_state_dict(state["net_g"])
-    run["generator"] = GeneratorConfig.from_dict(state["generator_config"]).to_dict()
+    run["generator"] = config.to_dict()
     run["iteration"] = int(state["iteration"])
     run["size"] = {"width": size[0], "height": size[1]}
     return net.eval(), run
