@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -203,7 +204,7 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
     player = subprocess.Popen(["paplay", f"--device={SINK}", str(wav)])
     t0 = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "livedance", "live", "--input", "pulse", "--headless",
+        [sys.executable, "-m", "livedance", "-v", "live", "--input", "pulse", "--headless",
          "--duration", str(seconds), "--no-osc", "--osc-out",
          f"127.0.0.1:{server.server_address[1]}", "--size", "256"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
@@ -224,6 +225,7 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
     # dancer idles there by design.
     silent = _silences_s(x)
     lost = breaks = 0
+    lost_at: list[dict[str, float]] = []
     for i, gap in enumerate(gaps):
         period = max(periods[i], periods[i + 1]) if i + 1 < len(periods) else periods[i]
         if not period or gap <= 1.5 * period:
@@ -233,7 +235,15 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
             breaks += round(gap / period) - 1
         else:
             lost += round(gap / period) - 1
+            lost_at.append({"at_s": round(a, 2), "gap_s": round(float(gap), 3),
+                            "bpm_before": round(60 / periods[i], 1),
+                            "bpm_after": round(60 / periods[i + 1], 1)})  # fmt: skip
     mid = [m for t, m in rss if t > 60]
+    minutes = [
+        {"minute": int(m[1]), "shown": int(m[2]), "skipped": int(m[3]), "late": int(m[4]),
+         "render_ms": float(m[5]), "beats": int(m[6])}
+        for m in MINUTE_LINE.finditer(stderr)
+    ]  # fmt: skip
     return {
         "seconds": seconds,
         "wall_s": round(wall_s, 1),
@@ -244,12 +254,21 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
         "beats_sent": len(beats),
         "median_beat_gap_s": round(med, 3),
         "lost_beats": lost,
+        "lost_at": lost_at,
+        "minutes": minutes,
         "beats_missing_over_silences": breaks,
-        "silences_s": [[round(a, 1), round(b, 1)] for a, b in silent],
+        "silences_s": [[round(float(a), 1), round(float(b), 1)] for a, b in silent],
         "tempo_bpm_range": [round(60 / max(periods), 1), round(60 / min(periods), 1)]
         if periods and min(periods) > 0
         else None,
     }
+
+
+MINUTE_LINE = re.compile(
+    r"live minute (\d+): (\d+) frames shown, (\d+) skipped, (\d+) late, render ([\d.]+) ms, "
+    r"(\d+) beats heard"
+)
+"""The per-minute line `livedance -v live` logs (show/live.py)."""
 
 
 def _silences_s(x: np.ndarray, floor_dbfs: float = -50.0) -> list[tuple[float, float]]:
@@ -315,6 +334,16 @@ def run(args: argparse.Namespace) -> None:
                   f"lost beats {s['lost_beats']} (and {s.get('beats_missing_over_silences')} "
                   f"missing over the music's silences {s.get('silences_s')}, where the dancer "
                   "idles by design)"]  # fmt: skip
+        for lost in s.get("lost_at", []):
+            lines.append(f"- lost: {lost}")
+        if s.get("minutes"):
+            lines += ["", "| minute | frames shown | skipped | late | render ms | beats heard |",
+                      "|---|---|---|---|---|---|"]  # fmt: skip
+            lines += [
+                f"| {m['minute']} | {m['shown']} | {m['skipped']} | {m['late']} | "
+                f"{m['render_ms']} | {m['beats']} |"
+                for m in s["minutes"]
+            ]
     (RESULTS / "live.md").write_text("\n".join(lines) + "\n")
     print(path.read_text())
 

@@ -149,8 +149,8 @@ def test_live_headless_records_a_video_and_sends_beats_on_the_predicted_times(
         player = subprocess.Popen(["paplay", f"--device={pulse_sink}", str(wav)])
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "livedance", "live", "--input", "pulse", "--headless",
-                 "--record", str(out), "--duration", "8", "--osc-port", "0",
+                [sys.executable, "-m", "livedance", "-v", "live", "--input", "pulse",
+                 "--headless", "--record", str(out), "--duration", "8", "--osc-port", "0",
                  "--osc-out", f"127.0.0.1:{rx.port}", "--size", "128"],
                 capture_output=True, text=True, timeout=120,
             )  # fmt: skip
@@ -169,7 +169,7 @@ def test_live_headless_records_a_video_and_sends_beats_on_the_predicted_times(
     ).stdout  # fmt: skip
     assert np.abs(np.frombuffer(decoded, np.float32)).max() > 0.2, "the recording is silent"
     m = re.search(
-        r"live: (\d+) frames, (\d+) beats heard, (\d+) moves.*?(\d+) late frames", proc.stdout
+        r"live: (\d+) frames, (\d+) beats heard, (\d+) moves.*?(\d+) frames not shown", proc.stdout
     )
     assert m, proc.stdout
     # Every slot of the 8 s is shown or counted late (render-ahead starts at the next due slot).
@@ -177,6 +177,10 @@ def test_live_headless_records_a_video_and_sends_beats_on_the_predicted_times(
     # measures that; here the show only has to keep going.
     assert int(m[1]) + int(m[4]) == 240 and int(m[1]) >= 120, proc.stdout
     assert int(m[2]) >= 8 and int(m[3]) >= 8
+    # -v logs each minute's figures (here the show's only, shorter one): the soak's drift record
+    minute = re.search(r"live minute 1: (\d+) frames shown, (\d+) skipped, (\d+) late", proc.stderr)
+    assert minute and int(minute[1]) == int(m[1]), proc.stderr
+    assert int(minute[1]) + int(minute[3]) <= 240
     beats = [t for t, _ in rx.messages("/livedance/beat")]
     assert len(beats) >= 8
     spacing_s = np.diff(beats)[-6:]
@@ -228,7 +232,7 @@ def test_live_keeps_running_and_reconnects_when_the_audio_server_goes_away(
     assert proc.returncode == 0, err[-2000:]
     assert "audio input lost" in err, err[-2000:]
     assert err.count("listening on pulse") >= 2, "the input was reopened"
-    m = re.search(r"live: (\d+) frames, (\d+) beats heard.*?(\d+) late frames", out)
+    m = re.search(r"live: (\d+) frames, (\d+) beats heard.*?(\d+) frames not shown", out)
     assert m, out
     assert int(m[1]) + int(m[3]) == 16 * 30, "the show ran its whole length"
     assert int(m[2]) >= 12, "beats were heard before and after the outage"

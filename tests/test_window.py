@@ -108,3 +108,48 @@ def test_unknown_audio_device_is_a_clear_error(short_song: Path, xvfb_display: s
     )
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "livedance devices" in proc.stderr and "--headless" in proc.stderr
+
+
+def test_live_window_shows_the_dancer_and_osc_hides_the_hud(
+    xvfb_display: str, pulse_sink: str, tmp_path: Path
+) -> None:
+    """`live` in a window on line-in: the dancer and the HUD; OSC /livedance/hud 0 hides the HUD."""
+    import socket
+
+    from pythonosc.udp_client import SimpleUDPClient
+
+    from tests.test_linein import _click_track
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    wav = tmp_path / "click.wav"
+    _click_track(wav, 16.0)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    player = subprocess.Popen(["paplay", f"--device={pulse_sink}", str(wav)])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "livedance", "live", "--input", "pulse", "--duration", "11",
+         "--size", "256", "--osc-port", str(port)],
+        env={**os.environ, "DISPLAY": xvfb_display},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(6)  # imports, window up, the clock locked on the clicks
+        if proc.poll() is not None:
+            pytest.fail(f"live exited early ({proc.returncode}): {proc.communicate()[1]}")
+        with_hud = _screenshot(xvfb_display, ARTIFACTS / "live-window-hud.png")
+        SimpleUDPClient("127.0.0.1", port).send_message("/livedance/hud", 0)
+        time.sleep(1.0)
+        without_hud = _screenshot(xvfb_display, ARTIFACTS / "live-window-no-hud.png")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        player.kill()
+    assert proc.returncode == 0, err
+    _assert_dancer_visible(without_hud)
+    # The HUD's text, white outlined in black, sits in the window's top-left corner, where the
+    # default model's room is a light wall: its black outlines are there only with the HUD on.
+    corner = (slice(0, 50), slice(0, 95))
+    dark = [int((shot[corner].max(axis=2) < 60).sum()) for shot in (with_hud, without_hud)]
+    assert dark[0] > 80 and dark[1] < dark[0] / 10, dark
+    assert "beats heard" in out

@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"live: {stats.frames_shown} frames, {stats.beats_heard} beats heard, "
         f"{stats.moves_added} moves ({stats.moves_repeated} repeated), "
-        f"{stats.frames_late} late frames" + (f", recorded to {args.record}" if args.record else "")
+        f"{stats.frames_late} frames not shown ({stats.frames_skipped} skipped by a renderer "
+        f"slower than {args.fps:g} fps)" + (f", recorded to {args.record}" if args.record else "")
     )
     return 0

@@ -25,12 +25,12 @@ from livedance.audio.io import Audio
 from livedance.choreo import Choreographer
 from livedance.render import FrameRenderer
 from livedance.show.clock import Clock, FrameClock, MonotonicClock
-from livedance.show.hud import HudInfo, draw_hud
+from livedance.show.hud import HudInfo
 from livedance.show.pipeline import RenderAhead
 from livedance.show.player import AudioPlayer
 from livedance.show.recorder import VideoRecorder
 from livedance.show.showlink import ShowLink
-from livedance.show.window import KEY_FULLSCREEN, KEY_HUD, KEY_QUIT, Window
+from livedance.show.window import Screen, Window
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ def _run_window(
     recorder: VideoRecorder | None,
 ) -> ShowStats:
     window = Window(options.title, renderer.width_px, renderer.height_px, options.fullscreen)
+    screen = Screen(window, options.hud, options.link)
     player: AudioPlayer | None = None
     clock: Clock
     if options.mute:
@@ -156,7 +157,6 @@ def _run_window(
         clock = player
     fps = options.fps
     n_slots = round(song.duration_s * fps)
-    hud_on = options.hud
     shown = late = 0
     last_slot = -1
     fps_ema = fps
@@ -166,7 +166,6 @@ def _run_window(
     link = options.link
     if link is not None:
         link.attach_clock(clock)
-        hud_on = link.hud
     pose_fn = link.pose_at if link is not None else choreographer.pose_at
     ahead = RenderAhead(pose_fn, renderer, clock, fps, n_slots).start()
     try:
@@ -187,28 +186,26 @@ def _run_window(
                 continue
             if link is not None:
                 link.on_frame(clock.now())
-                hud_on = link.hud
                 frame = link.present(frame)
-            display = frame.copy() if hud_on else frame
-            if hud_on:
+
+            display = frame
+            if screen.hud_on:
                 move = choreographer.move_at(t_slot)
                 span = (move.end_s - move.start_s) if move else 0.0
-                draw_hud(
-                    display,
-                    HudInfo(
-                        fps=fps_ema,
-                        bpm=60.0 / span if span > 0 else 0.0,
-                        beat_phase=(t_slot - move.start_s) / span if move and span > 0 else 0.0,
-                        action=move.action if move else "idle",
-                        time_s=t_slot,
-                        renderer=renderer.name,
-                        dropped=ahead.slots_skipped + late,
-                        render_fps=ahead.render_fps,
-                        latency_ms=latency_ms_ema,
-                    ),
+                info = HudInfo(
+                    fps=fps_ema,
+                    bpm=60.0 / span if span > 0 else 0.0,
+                    beat_phase=(t_slot - move.start_s) / span if move and span > 0 else 0.0,
+                    action=move.action if move else "idle",
+                    time_s=t_slot,
+                    renderer=renderer.name,
+                    dropped=ahead.slots_skipped + late,
+                    render_fps=ahead.render_fps,
+                    latency_ms=latency_ms_ema,
                 )
+                display = screen.with_hud(frame, info)
             _wait_until(clock, t_slot)
-            key = window.show(display)
+            event = screen.present(display)
             latency_ms = (clock.now() - item.render_start_s) * 1000.0
             latency_ms_ema = latency_ms if shown == 0 else 0.9 * latency_ms_ema + 0.1 * latency_ms
             now = time.perf_counter()
@@ -216,20 +213,14 @@ def _run_window(
                 fps_ema = 0.9 * fps_ema + 0.1 / max(1e-3, now - last_show)
             last_show = now
             shown += 1
-            if key in KEY_QUIT or window.closed:
+            if event == "quit":
                 quit_early = True
                 break
-            if key == KEY_HUD:
-                hud_on = not hud_on
-                if link is not None:
-                    link.toggle_hud()
-            elif key == KEY_FULLSCREEN:
-                window.toggle_fullscreen()
     finally:
         ahead.stop()
         if player is not None:
             player.stop()
-        window.close()
+        screen.close()
     dropped = ahead.slots_skipped + late
     log.info(
         "render-ahead: %.1f render fps, %d slots skipped, %d late frames, latency %.0f ms",

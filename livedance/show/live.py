@@ -30,15 +30,13 @@ from livedance.audio.repeats import RepeatMemory
 from livedance.choreo import Choreographer
 from livedance.render import FrameRenderer
 from livedance.show.audiotap import InputAudioTap
-from livedance.show.hud import HudInfo, draw_hud
+from livedance.show.hud import HudInfo
 from livedance.show.pipeline import RenderAhead
 from livedance.show.recorder import VideoRecorder
 from livedance.show.showlink import ShowLink
 from livedance.songplan import BeatInterval
 
 log = logging.getLogger(__name__)
-
-KEY_TAP = ord(" ")
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,12 @@ class LiveOptions:
 
 @dataclass(frozen=True)
 class LiveStats:
-    """What a live show did (``frames_late``: dropped for lateness or never rendered)."""
+    """What a live show did.
+
+    ``frames_late`` counts every display slot not shown: ``frames_skipped`` of them the renderer
+    never rendered because it is slower than the frame rate (the video thins out on purpose),
+    the rest were rendered but arrived after their moment.
+    """
 
     frames_shown: int
     frames_late: int
@@ -65,6 +68,48 @@ class LiveStats:
     moves_added: int
     duration_s: float
     moves_repeated: int = 0
+    frames_skipped: int = 0
+
+
+class _MinuteLog:
+    """Logs, once a minute of show time, what that minute showed: the soak's drift figures.
+
+    Frames shown, slots skipped by the renderer and frames late, the mean render time of the
+    minute's frames and the beats heard.
+    """
+
+    def __init__(self, ahead: RenderAhead, line: LineIn) -> None:
+        self.ahead, self.line = ahead, line
+        self.minute = 0
+        self.shown = self.late = 0
+        self.skipped0 = self.beats0 = self.rendered0 = 0
+        self.render_s0 = 0.0
+
+    def frame(self, show_s: float, shown: bool) -> None:
+        """Count one display slot at ``show_s`` (shown, or not shown in time)."""
+        if show_s >= 60.0 * (self.minute + 1):
+            self.flush()
+        self.shown += shown
+        self.late += not shown
+
+    def flush(self) -> None:
+        """Log the minute counted so far (and at the show's end, the last part of one)."""
+        if self.shown + self.late == 0:
+            return
+        ahead = self.ahead
+        skipped, beats = ahead.slots_skipped, self.line.beats_seen
+        rendered, render_s = ahead.frames_rendered, ahead.render_s_total
+        mean_ms = 1e3 * (render_s - self.render_s0) / max(1, rendered - self.rendered0)
+        log.info(
+            "live minute %d: %d frames shown, %d skipped, %d late, render %.1f ms, "
+            "%d beats heard",
+            self.minute + 1, self.shown, skipped - self.skipped0, self.late, mean_ms,
+            beats - self.beats0,
+        )  # fmt: skip
+        self.minute += 1
+        self.shown = self.late = 0
+        self.skipped0, self.beats0 = skipped, beats
+        self.rendered0, self.render_s0 = rendered, render_s
 
 
 class _ShowTime:
@@ -137,11 +182,15 @@ def run_live(
     Returns:
         Counts of frames, beats and moves.
     """
-    window = None
+    screen = None
     if not options.headless:
-        from livedance.show.window import KEY_FULLSCREEN, KEY_HUD, KEY_QUIT, Window
+        from livedance.show.window import Screen, Window
 
-        window = Window(options.title, renderer.width_px, renderer.height_px, options.fullscreen)
+        screen = Screen(
+            Window(options.title, renderer.width_px, renderer.height_px, options.fullscreen),
+            options.hud,
+            link,
+        )
     recorder = (
         VideoRecorder(options.record, options.fps, renderer.width_px, renderer.height_px, None)
         if options.record
@@ -155,7 +204,6 @@ def run_live(
     t0_s = line.now()
     shown = late = added = 0
     features = (-20.0, 1500.0)
-    hud_on = options.hud
     started = time.perf_counter()
     tap = InputAudioTap(line.ring, line.sample_rate, t0_s, line.now) if recorder else None
     # the worker renders the predicted choreography ahead of the input clock; the lock keeps it
@@ -169,6 +217,7 @@ def run_live(
     n_slots = round(options.duration_s * fps) if options.duration_s is not None else sys.maxsize
     ahead = RenderAhead(pose_for, renderer, _ShowTime(line, t0_s), fps, n_slots).start()
     last_slot, latency_ms = -1, 0.0
+    minutes = _MinuteLog(ahead, line)
     quit_early = False
     try:
         while True:
@@ -193,57 +242,51 @@ def run_live(
             if link is not None:
                 with lock:
                     link.on_frame(t_slot)
-                hud_on = link.hud
                 frame = link.present(frame)
             if recorder is not None:
                 recorder.write_slot(slot, frame)
             if tap is not None:
                 tap.pull(t0_s + (slot + 1) / fps)
             last_slot = slot
-            if line.now() - t_slot > 2.0 / fps:  # its moment has passed: showing it would lag
+            on_time = line.now() - t_slot <= 2.0 / fps
+            minutes.frame(t_slot - t0_s, on_time)
+            if not on_time:  # its moment has passed: showing it would lag
                 late += 1
                 continue
             latency_ms = 0.9 * latency_ms + 0.1 * (line.now() - t0_s - item.render_start_s) * 1e3
-            if window is not None:
-                display = frame.copy() if hud_on else frame
-                if hud_on:
+            if screen is not None:
+                display = frame
+                if screen.hud_on:
                     move = choreographer.move_at(t_slot)
                     status = line.error or (link.notice if link is not None else "")
                     action = move.action if move else "idle"
                     if move is not None and move.reason == "repeat":
                         action += " (repeat)"
-                    draw_hud(
-                        display,
-                        HudInfo(
-                            fps=fps,
-                            bpm=line.clock.bpm if not line.clock.is_idle else 0.0,
-                            beat_phase=line.clock.phase(t_slot),
-                            action=f"{action} {status}".strip(),
-                            time_s=t_slot - t0_s,
-                            renderer=renderer.name,
-                            dropped=late + ahead.slots_skipped,
-                            render_fps=ahead.render_fps,
-                            latency_ms=latency_ms,
-                        ),
+                    info = HudInfo(
+                        fps=fps,
+                        bpm=line.clock.bpm if not line.clock.is_idle else 0.0,
+                        beat_phase=line.clock.phase(t_slot),
+                        action=f"{action} {status}".strip(),
+                        time_s=t_slot - t0_s,
+                        renderer=renderer.name,
+                        dropped=late + ahead.slots_skipped,
+                        render_fps=ahead.render_fps,
+                        latency_ms=latency_ms,
                     )
-                key = window.show(display)
-                if key in KEY_QUIT or window.closed:
+                    display = screen.with_hud(frame, info)
+                key_event = screen.present(display)
+                if key_event == "quit":
                     quit_early = True
                     break
-                if key == KEY_TAP:
+                if key_event == "tap":
                     line.clock.tap(line.now())
-                elif key == KEY_HUD:
-                    hud_on = not hud_on
-                    if link is not None:
-                        link.toggle_hud()
-                elif key == KEY_FULLSCREEN:
-                    window.toggle_fullscreen()
             shown += 1
     except KeyboardInterrupt:
         quit_early = True
         log.info("live show stopped")
     finally:
         ahead.stop()
+        minutes.flush()
         if recorder is not None:
             if not quit_early:  # slots skipped at the very end
                 recorder.pad_to(n_slots)
@@ -253,13 +296,14 @@ def run_live(
             finally:
                 if tap is not None:
                     tap.cleanup()
-        if window is not None:
-            window.close()
+        if screen is not None:
+            screen.close()
     # every slot is shown or counted late: up to the show's end, or to the last one reached when
     # it was stopped early (slots the renderer skipped at the very end count late too)
     end_slot = last_slot + 1 if quit_early or options.duration_s is None else n_slots
     late = max(0, end_slot - shown)
     repeated = sum(m.reason == "repeat" for m in choreographer.moves)
-    stats = LiveStats(shown, late, line.beats_seen, added, line.now() - t0_s, repeated)
+    skipped = min(late, ahead.slots_skipped)
+    stats = LiveStats(shown, late, line.beats_seen, added, line.now() - t0_s, repeated, skipped)
     log.info("live show: %s", stats)
     return stats

@@ -87,6 +87,8 @@ class RenderAhead:
         self.render_s_ema = 0.0
         """Smoothed time one frame takes to render, in seconds."""
         self.frames_rendered = 0
+        self.render_s_total = 0.0
+        """Time spent rendering, all frames together (for means over a stretch of the show)."""
         self.slots_skipped = 0
         """Slots the worker never rendered because they could not be ready in time."""
 
@@ -137,6 +139,7 @@ class RenderAhead:
                     took_s if self.frames_rendered == 0 else 0.8 * self.render_s_ema + 0.2 * took_s
                 )
                 self.frames_rendered += 1
+                self.render_s_total += took_s
                 self._next_slot = slot + 1
                 self._put(RenderedFrame(slot, frame, start_s, end_s))
         except BaseException as exc:  # handed to the display thread, which re-raises it
