@@ -52,6 +52,8 @@ BEAT_CASES = [
     {"bpm": 100.0, "bpm_end": 125.0, "form": "AABAB", "seed": 11},
     {"bpm": 140.0, "bpm_end": 110.0, "form": "ABACB", "seed": 5},
     {"bpm": 112.0, "form": "ABACB", "seed": 8, "drums": False},
+    # fast rock whose kicks alone read as a 90 BPM pulse (snares half way between): half time
+    {"bpm": 179.5, "form": "ABCAB", "seed": 103},
 ]
 
 
@@ -77,6 +79,7 @@ SECTION_CASES = [
     {"bpm": 103.0, "form": "ABCAB", "seed": 303},
     {"bpm": 70.6, "form": "ABACB", "seed": 305},
     {"bpm": 157.7, "bpm_end": 134.0, "form": "ABABCB", "seed": 307},
+    {"bpm": 179.5, "form": "ABCAB", "seed": 103},
 ]
 
 

@@ -50,6 +50,11 @@ GUIDE_WIDTH_FRAMES = 1.5
 MIN_GUIDE_BEATS = 8
 """Fewer live beats than this: no guide, the plain DP path."""
 
+HALF_TIME_MID = 0.52
+"""Onset strength half way between beats, over that at the beats, above which alike beats are
+read as half time (measured: fast synthesized rock read at half tempo 0.57-0.70, the MIDI set's
+slow ballads 0.45)."""
+
 MIN_PULSE_CLARITY = 1.25
 """Onset strength at the beats over its overall mean below which a song counts as beatless."""
 
@@ -151,6 +156,11 @@ def _guided_track(
     beat is much stronger (kick and snare on the real beats, hi-hats between them). Swing and 3/4
     also leave the half-way points empty, but their beats are evenly strong, so they stay.
 
+    Half time shows the other way round: a slow pulse whose half-way points are busy and whose
+    beats are all alike (a fast rock beat read on its kicks, the snares falling half way). A slow
+    song's beats alternate in weight (the bar's first and third beats) and its half-way points
+    are quieter, so it stays.
+
     Returns:
         Beat frames, and whether the tempo curve varies by more than 5 %.
     """
@@ -166,14 +176,21 @@ def _guided_track(
             strong = frames[0::2] if even >= odd else frames[1::2]
             half_s = librosa.frames_to_time(strong, sr=sr, hop_length=HOP_SAMPLES)
             frames, varies = _guided_dp(env, half_s, sr=sr)
+        elif mid > HALF_TIME_MID and max(even, odd) < 1.25 * min(even, odd) and 2 * bpm <= 200:
+            log.debug("beats at %.1f BPM with alike beats and busy half-way points: doubled", bpm)
+            frames, varies = _guided_dp(env, _doubled(frames, sr=sr), sr=sr)
         elif mid > 0.5 and 1.9 < _global_tempo(env, sr=sr) / bpm < 2.1:
             # half time: the whole song's tempo is twice the beats and their half-way points
             # are busy (a drum & bass break under a half-time feel): dance the full tempo
             log.debug("beats at %.1f BPM look like half time: doubled", bpm)
-            times_s = librosa.frames_to_time(frames, sr=sr, hop_length=HOP_SAMPLES)
-            double_s = np.sort(np.concatenate([times_s, (times_s[:-1] + times_s[1:]) / 2]))
-            frames, varies = _guided_dp(env, double_s, sr=sr)
+            frames, varies = _guided_dp(env, _doubled(frames, sr=sr), sr=sr)
     return frames, varies
+
+
+def _doubled(frames: npt.NDArray[np.int64], *, sr: int) -> FloatArray:
+    """Beat times in seconds with a beat added half way between each two."""
+    times_s = librosa.frames_to_time(frames, sr=sr, hop_length=HOP_SAMPLES)
+    return np.sort(np.concatenate([times_s, (times_s[:-1] + times_s[1:]) / 2]))
 
 
 def _global_tempo(env: FloatArray, *, sr: int) -> float:
