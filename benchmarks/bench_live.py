@@ -239,6 +239,7 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
                             "bpm_before": round(60 / periods[i], 1),
                             "bpm_after": round(60 / periods[i + 1], 1)})  # fmt: skip
     mid = [m for t, m in rss if t > 60]
+    on_beat = re.search(r"(\d+) of (\d+) beats shown on their frame", stdout)
     minutes = [
         {"minute": int(m[1]), "shown": int(m[2]), "skipped": int(m[3]), "late": int(m[4]),
          "render_ms": float(m[5]), "beats": int(m[6])}
@@ -255,6 +256,7 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
         "median_beat_gap_s": round(med, 3),
         "lost_beats": lost,
         "lost_at": lost_at,
+        "beat_frames_shown": [int(on_beat[1]), int(on_beat[2])] if on_beat else None,
         "minutes": minutes,
         "beats_missing_over_silences": breaks,
         "silences_s": [[round(float(a), 1), round(float(b), 1)] for a, b in silent],
@@ -334,6 +336,10 @@ def run(args: argparse.Namespace) -> None:
                   f"lost beats {s['lost_beats']} (and {s.get('beats_missing_over_silences')} "
                   f"missing over the music's silences {s.get('silences_s')}, where the dancer "
                   "idles by design)"]  # fmt: skip
+        if s.get("beat_frames_shown"):
+            shown, total = s["beat_frames_shown"]
+            lines.append(f"- beats whose own frame (the first at or after the beat) was shown: "
+                         f"{shown} of {total}")  # fmt: skip
         for lost in s.get("lost_at", []):
             lines.append(f"- lost: {lost}")
         if s.get("minutes"):

@@ -113,6 +113,12 @@ class Choreographer:
         """Index of the first move that starts after ``t_s``."""
         return bisect.bisect_right(self._starts, t_s)
 
+    def starts_between(self, t0_s: float, t1_s: float) -> list[float]:
+        """Start times of the moves that start in ``[t0_s, t1_s)`` (the beats: the accents)."""
+        lo = bisect.bisect_left(self._starts, t0_s)
+        hi = bisect.bisect_left(self._starts, t1_s)
+        return list(self._starts[lo:hi])
+
     def force_next(self, action_name: str) -> None:
         """Make the next interval dance ``action_name`` (an operator's request)."""
         if action_name not in self._by_name:

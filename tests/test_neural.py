@@ -409,3 +409,34 @@ def test_play_dances_with_the_embedded_model_by_default(short_song: Path, tmp_pa
     hsv = np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2HSV) for f in frames[::10]])
     shirt = (hsv[..., 1] > 120) & (hsv[..., 0] > 10) & (hsv[..., 0] < 35)
     assert shirt[:, size // 4 : 3 * size // 4, size // 4 : 3 * size // 4].mean() > 0.05
+
+
+def test_slow_renderer_never_skips_the_frame_of_a_beat() -> None:
+    """A renderer at 2/3 of the frame rate skips slots, but never the first slot of a beat."""
+    import math
+
+    fps, n_slots = 30.0, 300
+    beats_s = np.arange(0.31, 10.0, 60 / 128)  # 128 BPM, off the frame grid
+
+    def accents(t0: float, t1: float) -> list[float]:
+        return [float(b) for b in beats_s if t0 <= b < t1]
+
+    def beat_slots_rendered(with_accents: bool) -> tuple[set[int], list]:
+        clock = _FakeClock()
+        ahead = RenderAhead(
+            lambda t: idle_pose(t), _SlowRenderer(clock, 0.05), clock, fps, n_slots,
+            timer=clock.now, accents=accents if with_accents else None,
+        )  # fmt: skip
+        items = _drain(ahead.start())
+        ahead.stop()
+        slots = {i.slot for i in items}
+        return {math.ceil(b * fps - 1e-9) for b in beats_s if b > 0.2} - slots, items
+
+    missed_plain, _ = beat_slots_rendered(False)
+    assert missed_plain, (
+        "without accents the skipping hits some beats (else this test proves nothing)"
+    )
+    missed, items = beat_slots_rendered(True)
+    assert not missed, f"beat frames skipped: {sorted(missed)}"
+    for item in items[1:]:  # and every frame still meets its deadline
+        assert item.render_end_s <= item.slot / fps + 1e-9

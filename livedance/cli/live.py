@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         f"live: {stats.frames_shown} frames, {stats.beats_heard} beats heard, "
         f"{stats.moves_added} moves ({stats.moves_repeated} repeated), "
         f"{stats.frames_late} frames not shown ({stats.frames_skipped} skipped by a renderer "
-        f"slower than {args.fps:g} fps)" + (f", recorded to {args.record}" if args.record else "")
+        f"slower than {args.fps:g} fps), {stats.beat_frames_shown} of {stats.beat_frames} beats "
+        "shown on their frame" + (f", recorded to {args.record}" if args.record else "")
     )
     return 0

@@ -167,7 +167,9 @@ def _run_window(
     if link is not None:
         link.attach_clock(clock)
     pose_fn = link.pose_at if link is not None else choreographer.pose_at
-    ahead = RenderAhead(pose_fn, renderer, clock, fps, n_slots).start()
+    ahead = RenderAhead(
+        pose_fn, renderer, clock, fps, n_slots, accents=choreographer.starts_between
+    ).start()
     try:
         while not (player is not None and player.finished):
             try:

@@ -15,6 +15,7 @@ arrives (`InputAudioTap`) and muxed into the video at the end, time 0 = the firs
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import sys
 import threading
@@ -69,6 +70,10 @@ class LiveStats:
     duration_s: float
     moves_repeated: int = 0
     frames_skipped: int = 0
+    beat_frames_shown: int = 0
+    """Moves whose first frame (the slot at or after the beat) was shown."""
+    beat_frames: int = 0
+    """Moves that started within the show."""
 
 
 class _MinuteLog:
@@ -214,8 +219,14 @@ def run_live(
         with lock:
             return pose_at(t0_s + show_s)
 
+    def beats_for(a_s: float, b_s: float) -> list[float]:
+        return [t - t0_s for t in line.clock.beats_between(t0_s + a_s, t0_s + b_s)]
+
     n_slots = round(options.duration_s * fps) if options.duration_s is not None else sys.maxsize
-    ahead = RenderAhead(pose_for, renderer, _ShowTime(line, t0_s), fps, n_slots).start()
+    ahead = RenderAhead(
+        pose_for, renderer, _ShowTime(line, t0_s), fps, n_slots, accents=beats_for
+    ).start()
+    shown_slots: set[int] = set()
     last_slot, latency_ms = -1, 0.0
     minutes = _MinuteLog(ahead, line)
     quit_early = False
@@ -281,6 +292,7 @@ def run_live(
                 if key_event == "tap":
                     line.clock.tap(line.now())
             shown += 1
+            shown_slots.add(slot)
     except KeyboardInterrupt:
         quit_early = True
         log.info("live show stopped")
@@ -304,6 +316,12 @@ def run_live(
     late = max(0, end_slot - shown)
     repeated = sum(m.reason == "repeat" for m in choreographer.moves)
     skipped = min(late, ahead.slots_skipped)
-    stats = LiveStats(shown, late, line.beats_seen, added, line.now() - t0_s, repeated, skipped)
+    # the frame of a beat is the first slot at or after it
+    beat_slots = [math.ceil((m.start_s - t0_s) * fps - 1e-9) for m in choreographer.moves]
+    beat_slots = [s for s in beat_slots if 0 < s < end_slot]
+    stats = LiveStats(
+        shown, late, line.beats_seen, added, line.now() - t0_s, repeated, skipped,
+        sum(s in shown_slots for s in beat_slots), len(beat_slots),
+    )  # fmt: skip
     log.info("live show: %s", stats)
     return stats

@@ -6,7 +6,10 @@ ahead of the master clock, renders it and puts it on a small bounded queue; the 
 frames in slot order and shows each when the clock reaches its slot. When the renderer is slower
 than the frame rate the worker skips slots it could not finish before their deadline (estimated
 from its own recent render times) and the display side drops frames that arrive late, so the
-video thins out while the audio, which runs on its own sound-card callback, never waits.
+video thins out while the audio, which runs on its own sound-card callback, never waits. Given
+the show's accents (the beats, where each move starts), a slow worker never skips the frame of a
+beat: when a beat's slot would pass while it renders the next slot, it renders the beat's slot
+instead, so the move's key pose is shown on the beat.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from livedance.show.clock import Clock
 log = logging.getLogger(__name__)
 
 PoseAt = Callable[[float], npt.NDArray[np.float32]]
+Accents = Callable[[float, float], list[float]]
+"""Show times (s) of the accents in ``[t0, t1)``: the beats, where moves start."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class RenderAhead:
         first_slot: the slot to start from.
         timer: what render times are measured with, in seconds (the wall by default: an audio
             clock moves in blocks of a few ms, too coarse for a frame's render time).
+        accents: the show's beats; a slow renderer then never skips a beat's frame.
     """
 
     def __init__(
@@ -72,8 +78,10 @@ class RenderAhead:
         queue_frames: int = 3,
         first_slot: int = 0,
         timer: Callable[[], float] = time.perf_counter,
+        accents: Accents | None = None,
     ) -> None:
         self.pose_at = pose_at
+        self.accents = accents
         self.timer = timer
         self.renderer = renderer
         self.clock = clock
@@ -127,6 +135,8 @@ class RenderAhead:
         try:
             while not self._stop.is_set():
                 slot = max(self._next_slot, self.next_slot_due(self.clock.now()))
+                if self.accents is not None and self.frames_rendered > 0:
+                    slot = self._accent_slot(slot, self.accents)
                 if self.frames_rendered > 0:  # the jump to the clock at the start is no drop
                     self.slots_skipped += slot - self._next_slot
                 if slot >= self.n_slots:
@@ -146,6 +156,23 @@ class RenderAhead:
             log.debug("render worker failed: %r", exc)
             self._error = exc
         self._put(None)
+
+    def _accent_slot(self, slot: int, accents: Accents) -> int:
+        """``slot``, or the slot of a beat that rendering ``slot`` would make the worker skip.
+
+        The frame of a beat is the first slot at or after it. After rendering ``slot`` the
+        worker's next slot is the first it can still make then; a beat's slot in between would
+        be skipped, so it is rendered now instead (the slots before it are skipped).
+        """
+        now_s = self.clock.now()
+        after = max(slot + 1, math.floor((now_s + 2.0 * self.render_s_ema) * self.fps) + 1)
+        if after <= slot + 1:  # the renderer keeps up: nothing will be skipped
+            return slot
+        for beat_s in accents(slot / self.fps, after / self.fps):
+            beat_slot = math.ceil(beat_s * self.fps - 1e-9)
+            if slot < beat_slot < min(after, self.n_slots):
+                return beat_slot
+        return slot
 
     def _put(self, item: RenderedFrame | None) -> None:
         while not self._stop.is_set():
