@@ -219,8 +219,9 @@ def run_live(
         with lock:
             return pose_at(t0_s + show_s)
 
-    def beats_for(a_s: float, b_s: float) -> list[float]:
-        return [t - t0_s for t in line.clock.beats_between(t0_s + a_s, t0_s + b_s)]
+    def beats_for(a_s: float, b_s: float) -> list[float]:  # where the moves start: the accents
+        with lock:
+            return [t - t0_s for t in choreographer.starts_between(t0_s + a_s, t0_s + b_s)]
 
     n_slots = round(options.duration_s * fps) if options.duration_s is not None else sys.maxsize
     ahead = RenderAhead(

@@ -31,6 +31,10 @@ from livedance.show.clock import Clock
 log = logging.getLogger(__name__)
 
 PoseAt = Callable[[float], npt.NDArray[np.float32]]
+RENDER_TIME_MARGIN = 0.3
+"""How much longer than the smoothed render time a frame may take (for `RenderAhead`'s beat
+frames: measured live, 2.0 render times ahead kept 94 % of the beats' frames, 2.3 kept 99.7 %)."""
+
 Accents = Callable[[float, float], list[float]]
 """Show times (s) of the accents in ``[t0, t1)``: the beats, where moves start."""
 
@@ -165,7 +169,8 @@ class RenderAhead:
         be skipped, so it is rendered now instead (the slots before it are skipped).
         """
         now_s = self.clock.now()
-        after = max(slot + 1, math.floor((now_s + 2.0 * self.render_s_ema) * self.fps) + 1)
+        busy_s = (2.0 + RENDER_TIME_MARGIN) * self.render_s_ema  # this frame and the next
+        after = max(slot + 1, math.floor((now_s + busy_s) * self.fps) + 1)
         if after <= slot + 1:  # the renderer keeps up: nothing will be skipped
             return slot
         for beat_s in accents(slot / self.fps, after / self.fps):
