@@ -103,6 +103,7 @@ class BeatClock:
         self._last_support_s: float | None = None  # when an estimate last agreed with the clock
         self._recent: list[tuple[float, PulseEstimate]] = []  # strong estimates, newest last
         self._taps: list[float] = []
+        self._skip_logged: float | None = None  # the last skipped beat logged (debug)
 
     # ----------------------------------------------------------------------------- reading
     @property
@@ -218,6 +219,14 @@ class BeatClock:
         out: list[float] = []
         # a beat more than a hop or two late (the grid just jumped) is skipped, not sent late
         t = _next_grid_beat(snap, now_s - LATE_BEAT_S)
+        if log.isEnabledFor(logging.DEBUG) and snap.last_beat_s is not None:
+            missed = _next_grid_beat(snap, snap.last_beat_s)
+            if missed < t and missed != self._skip_logged:
+                self._skip_logged = missed
+                log.debug(
+                    "beat at %.3f s skipped at %.3f s (last %.3f s, %s, %.1f bpm)",
+                    missed, now_s, snap.last_beat_s, snap.state, 60.0 / snap.period_s,
+                )  # fmt: skip
         while t <= now_s:
             out.append(t)
             t += snap.period_s
