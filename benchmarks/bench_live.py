@@ -240,6 +240,7 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
                             "bpm_after": round(60 / periods[i + 1], 1)})  # fmt: skip
     mid = [m for t, m in rss if t > 60]
     on_beat = re.search(r"(\d+) of (\d+) beats shown on their frame", stdout)
+    osc_late = re.search(r"OSC out: \d+ sent, (\d+) beats dropped as more than", stderr)
     minutes = [
         {"minute": int(m[1]), "shown": int(m[2]), "skipped": int(m[3]), "late": int(m[4]),
          "render_ms": float(m[5]), "beats": int(m[6])}
@@ -257,6 +258,7 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
         "lost_beats": lost,
         "lost_at": lost_at,
         "beat_frames_shown": [int(on_beat[1]), int(on_beat[2])] if on_beat else None,
+        "osc_beats_dropped_late": int(osc_late[1]) if osc_late else None,
         "minutes": minutes,
         "beats_missing_over_silences": breaks,
         "silences_s": [[round(float(a), 1), round(float(b), 1)] for a, b in silent],
@@ -340,6 +342,9 @@ def run(args: argparse.Namespace) -> None:
             shown, total = s["beat_frames_shown"]
             lines.append(f"- beats whose own frame (the first at or after the beat) was shown: "
                          f"{shown} of {total}")  # fmt: skip
+        if s.get("osc_beats_dropped_late") is not None:
+            lines.append(f"- OSC beats the scheduler dropped as more than 100 ms late: "
+                         f"{s['osc_beats_dropped_late']}")  # fmt: skip
         for lost in s.get("lost_at", []):
             lines.append(f"- lost: {lost}")
         if s.get("minutes"):

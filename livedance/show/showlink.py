@@ -152,6 +152,13 @@ class ShowLink:
             self.control.close()
         if self.out is not None:
             self.out.close()
+            st = self.out.stats
+            log.info(
+                "OSC out: %d sent, %d beats dropped as more than %.0f ms late, %d errors, "
+                "max lateness %.1f ms",
+                st.sent, st.late_dropped, self.out.max_late_s * 1e3, st.errors,
+                st.max_lateness_s * 1e3,
+            )  # fmt: skip
 
     def _act(self, t_s: float) -> None:
         self.controls, req = self.controls.take_requests()
