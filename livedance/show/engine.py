@@ -189,7 +189,6 @@ def _run_window(
             if link is not None:
                 link.on_frame(clock.now())
                 frame = link.present(frame)
-
             display = frame
             if screen.hud_on:
                 move = choreographer.move_at(t_slot)

@@ -15,7 +15,6 @@ arrives (`InputAudioTap`) and muxed into the video at the end, time 0 = the firs
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import sys
 import threading
@@ -32,7 +31,7 @@ from livedance.choreo import Choreographer
 from livedance.render import FrameRenderer
 from livedance.show.audiotap import InputAudioTap
 from livedance.show.hud import HudInfo
-from livedance.show.pipeline import RenderAhead
+from livedance.show.pipeline import RenderAhead, beat_slot
 from livedance.show.recorder import VideoRecorder
 from livedance.show.showlink import ShowLink
 from livedance.songplan import BeatInterval
@@ -317,8 +316,7 @@ def run_live(
     late = max(0, end_slot - shown)
     repeated = sum(m.reason == "repeat" for m in choreographer.moves)
     skipped = min(late, ahead.slots_skipped)
-    # the frame of a beat is the first slot at or after it
-    beat_slots = [math.ceil((m.start_s - t0_s) * fps - 1e-9) for m in choreographer.moves]
+    beat_slots = [beat_slot(m.start_s - t0_s, fps) for m in choreographer.moves]
     beat_slots = [s for s in beat_slots if 0 < s < end_slot]
     stats = LiveStats(
         shown, late, line.beats_seen, added, line.now() - t0_s, repeated, skipped,

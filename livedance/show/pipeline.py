@@ -39,6 +39,11 @@ Accents = Callable[[float, float], list[float]]
 """Show times (s) of the accents in ``[t0, t1)``: the beats, where moves start."""
 
 
+def beat_slot(beat_s: float, fps: float) -> int:
+    """The frame of a beat: the first display slot at or after ``beat_s``."""
+    return math.ceil(beat_s * fps - 1e-9)
+
+
 @dataclass(frozen=True)
 class RenderedFrame:
     """One frame ready for display.
@@ -164,9 +169,9 @@ class RenderAhead:
     def _accent_slot(self, slot: int, accents: Accents) -> int:
         """``slot``, or the slot of a beat that rendering ``slot`` would make the worker skip.
 
-        The frame of a beat is the first slot at or after it. After rendering ``slot`` the
-        worker's next slot is the first it can still make then; a beat's slot in between would
-        be skipped, so it is rendered now instead (the slots before it are skipped).
+        The frame of a beat is the first slot at or after it (`beat_slot`). After rendering
+        ``slot`` the worker's next slot is the first it can still make then; a beat's slot in
+        between would be skipped, so it is rendered now instead (the slots before it are skipped).
         """
         now_s = self.clock.now()
         busy_s = (2.0 + RENDER_TIME_MARGIN) * self.render_s_ema  # this frame and the next
@@ -174,9 +179,9 @@ class RenderAhead:
         if after <= slot + 1:  # the renderer keeps up: nothing will be skipped
             return slot
         for beat_s in accents(slot / self.fps, after / self.fps):
-            beat_slot = math.ceil(beat_s * self.fps - 1e-9)
-            if slot < beat_slot < min(after, self.n_slots):
-                return beat_slot
+            frame_slot = beat_slot(beat_s, self.fps)
+            if slot < frame_slot < min(after, self.n_slots):
+                return frame_slot
         return slot
 
     def _put(self, item: RenderedFrame | None) -> None:
