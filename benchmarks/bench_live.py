@@ -241,6 +241,10 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
     mid = [m for t, m in rss if t > 60]
     on_beat = re.search(r"(\d+) of (\d+) beats shown on their frame", stdout)
     osc_late = re.search(r"OSC out: \d+ sent, (\d+) beats dropped as more than", stderr)
+    unannounced = re.search(r"(\d+) beats not announced", stderr)
+    input_late = re.search(
+        r"audio input: (\d+) blocks more than 20 ms late \(the latest (\d+)", stderr
+    )
     minutes = [
         {"minute": int(m[1]), "shown": int(m[2]), "skipped": int(m[3]), "late": int(m[4]),
          "render_ms": float(m[5]), "beats": int(m[6])}
@@ -259,6 +263,8 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
         "lost_at": lost_at,
         "beat_frames_shown": [int(on_beat[1]), int(on_beat[2])] if on_beat else None,
         "osc_beats_dropped_late": int(osc_late[1]) if osc_late else None,
+        "osc_beats_not_announced": int(unannounced[1]) if unannounced else None,
+        "input_blocks_late": [int(input_late[1]), int(input_late[2])] if input_late else None,
         "minutes": minutes,
         "beats_missing_over_silences": breaks,
         "silences_s": [[round(float(a), 1), round(float(b), 1)] for a, b in silent],
@@ -345,6 +351,13 @@ def run(args: argparse.Namespace) -> None:
         if s.get("osc_beats_dropped_late") is not None:
             lines.append(f"- OSC beats the scheduler dropped as more than 100 ms late: "
                          f"{s['osc_beats_dropped_late']}")  # fmt: skip
+        if s.get("osc_beats_not_announced") is not None:
+            lines.append(f"- beats not announced because their move was added after them "
+                         f"(each lock from idle has one): {s['osc_beats_not_announced']}")  # fmt: skip
+        if s.get("input_blocks_late"):
+            n, worst = s["input_blocks_late"]
+            lines.append(f"- audio input blocks more than 20 ms late: {n} (the latest {worst} ms; "
+                         "the show's clock runs through them)")  # fmt: skip
         for lost in s.get("lost_at", []):
             lines.append(f"- lost: {lost}")
         if s.get("minutes"):

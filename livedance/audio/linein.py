@@ -4,7 +4,9 @@ DESIGN.md data flow for live input: sounddevice InputStream callback -> `RingBuf
 single producer / single consumer, no allocation or locks in the callback) -> analysis thread
 (`LineIn`) feeding `BeatTracker.process` hop by hop -> `BeatClock` predictions and `BeatEvent`s
 (queued for the show, which extends the choreography beat by beat). The master clock of a live
-show is the input timeline: `LineIn.now()` is the time of the newest sample captured.
+show is the input timeline: `LineIn.now()` reads it off the computer's clock between blocks and
+through a held-up callback (`livedance.audio.inputclock.InputClock`); `LineIn.captured_s()` is the
+time of the newest sample captured.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livedance.audio.beats import DEFAULT_HOP, BeatEvent, BeatTracker
+from livedance.audio.inputclock import InputClock
 from livedance.errors import LivedanceError
 from livedance.show.player import import_sounddevice
 
@@ -125,6 +128,7 @@ class LineIn:
         self.tracker = tracker or BeatTracker(self.sample_rate, min_bpm=min_bpm, max_bpm=max_bpm)
         self.clock = self.tracker.clock
         self.ring = RingBuffer(int(self.sample_rate * ring_s))
+        self.input_clock = InputClock(self.sample_rate)
         self.events: queue.Queue[BeatEvent] = queue.Queue(maxsize=256)
         self.beats_seen = 0
         self.error: str | None = None
@@ -145,7 +149,11 @@ class LineIn:
         return self
 
     def now(self) -> float:
-        """Input time of the newest sample captured, seconds (the live master clock)."""
+        """Input time now, seconds: the live master clock (smooth; see `InputClock`)."""
+        return self.input_clock.now()
+
+    def captured_s(self) -> float:
+        """Input time of the newest sample captured: audio up to here can be read."""
         return self.ring.written / self.sample_rate
 
     def stop(self) -> None:
@@ -193,6 +201,7 @@ class LineIn:
         if status:
             self.statuses += 1  # overflow and friends: counted, reported by the show
         self.ring.write_mono(indata)
+        self.input_clock.block(self.ring.written)
 
     def _analyse(self) -> None:
         hop = np.zeros(self.tracker.hop_samples, dtype=np.float32)

@@ -156,7 +156,7 @@ def extend_from_clock(
     added = 0
     for beat_s in clock.beats_between(now_s - period_s, now_s + period_s):
         if beat_s > last_s + 0.5 * period_s:
-            source_s = memory.on_beat(beat_s, line.now()) if memory is not None else None
+            source_s = memory.on_beat(beat_s, line.captured_s()) if memory is not None else None
             if source_s is not None:
                 choreographer.repeat_from(source_s)
             choreographer.add_interval(
@@ -209,7 +209,7 @@ def run_live(
     shown = late = added = 0
     features = (-20.0, 1500.0)
     started = time.perf_counter()
-    tap = InputAudioTap(line.ring, line.sample_rate, t0_s, line.now) if recorder else None
+    tap = InputAudioTap(line.ring, line.sample_rate, t0_s, line.captured_s) if recorder else None
     # the worker renders the predicted choreography ahead of the input clock; the lock keeps it
     # from reading the timeline while this thread extends it or applies OSC commands
     lock = threading.Lock()
@@ -246,8 +246,8 @@ def run_live(
                 break
             slot, frame = item.slot, item.frame
             t_slot = t0_s + slot / fps
-            while line.now() < t_slot:  # the input clock moves in blocks of a few ms
-                time.sleep(0.002)
+            while (wait_s := t_slot - line.now()) > 0:  # shown at its moment, not before
+                time.sleep(min(wait_s, 0.005))
                 if time.perf_counter() - started > 2.0 + slot / fps + 5.0:
                     break  # the input stalled (device lost): keep showing, on the wall clock
             if link is not None:
@@ -323,4 +323,9 @@ def run_live(
         sum(s in shown_slots for s in beat_slots), len(beat_slots),
     )  # fmt: skip
     log.info("live show: %s", stats)
+    clock = line.input_clock
+    log.info(
+        "audio input: %d blocks more than 20 ms late (the latest %.0f ms), %d status flags",
+        clock.blocks_late, clock.max_block_late_s * 1e3, line.statuses,
+    )  # fmt: skip
     return stats

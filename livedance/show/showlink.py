@@ -94,6 +94,7 @@ class ShowLink:
         self.notice = ""
         self.commands_applied = 0
         self._scheduled_until_s = -1e9
+        self.beats_unannounced = 0  # moves added after their beat had passed (never sent late)
         self._last_action: str | None = None
         self._last_frame: npt.NDArray[np.uint8] | None = None
 
@@ -155,9 +156,9 @@ class ShowLink:
             st = self.out.stats
             log.info(
                 "OSC out: %d sent, %d beats dropped as more than %.0f ms late, %d errors, "
-                "max lateness %.1f ms",
+                "max lateness %.1f ms, %d beats not announced (their move came after them)",
                 st.sent, st.late_dropped, self.out.max_late_s * 1e3, st.errors,
-                st.max_lateness_s * 1e3,
+                st.max_lateness_s * 1e3, self.beats_unannounced,
             )  # fmt: skip
 
     def _act(self, t_s: float) -> None:
@@ -241,6 +242,8 @@ class ShowLink:
                 self.out.beat(i, bpm, conf, at_s=at_s)
                 if move.action != self._last_action:
                     self.out.action(move.action, self._action_index(move.action), at_s=at_s)
+            else:
+                self.beats_unannounced += 1
             self._last_action = move.action
             self._scheduled_until_s = at_s
             i += 1

@@ -1,0 +1,104 @@
+"""The live master clock keeps time when the sound card's blocks arrive late or in bursts.
+
+A fake wall clock drives `InputClock` so each case is exact (a real sound card's burst cannot be
+made to order); the line-in tests run it on a real PulseAudio input.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from livedance.audio.inputclock import InputClock
+
+SR = 48000
+BLOCK = 480  # 10 ms
+
+
+class Wall:
+    def __init__(self) -> None:
+        self.t_s = 100.0  # the computer's clock has its own origin
+
+    def __call__(self) -> float:
+        return self.t_s
+
+
+def steady(clock: InputClock, wall: Wall, samples: int, blocks: int, rate: float = 1.0) -> int:
+    """Blocks on time: one every BLOCK samples of audio (``rate``: audio seconds per wall second)."""
+    for _ in range(blocks):
+        wall.t_s += BLOCK / SR / rate
+        samples += BLOCK
+        clock.block(samples)
+    return samples
+
+
+def test_between_blocks_the_clock_moves_with_the_wall_not_in_steps() -> None:
+    wall = Wall()
+    clock = InputClock(SR, wall=wall)
+    samples = steady(clock, wall, 0, 100)
+    captured_s = samples / SR
+    assert clock.now() == pytest.approx(captured_s, abs=1e-6)
+    wall.t_s += 0.004  # 4 ms after the last block: the captured-sample clock would still say 1.0
+    assert clock.now() == pytest.approx(captured_s + 0.004, abs=1e-6)
+
+
+def test_a_stalled_callback_does_not_stall_or_jump_the_clock() -> None:
+    wall = Wall()
+    clock = InputClock(SR, wall=wall)
+    samples = steady(clock, wall, 0, 100)
+    start_wall, start_s = wall.t_s, clock.now()
+    readings = []
+    for _ in range(15):  # the callback thread is starved for 150 ms
+        wall.t_s += 0.01
+        readings.append(clock.now())
+    for _ in range(15):  # then the 15 blocks held back arrive at once
+        samples += BLOCK
+        clock.block(samples)
+        readings.append(clock.now())
+    samples = steady(clock, wall, samples, 1)
+    readings.append(clock.now())
+    # the clock kept running at wall speed through the stall and did not jump at the burst
+    assert readings[14] == pytest.approx(start_s + 0.15, abs=1e-6)
+    steps = [b - a for a, b in itertools.pairwise(readings)]
+    assert min(steps) >= 0.0
+    assert max(steps) <= 0.0101
+    assert clock.now() == pytest.approx(start_s + (wall.t_s - start_wall), abs=1e-6)
+    # the burst's first block was due 10 ms into the stall, its twelfth 30 ms before its end
+    assert clock.max_block_late_s == pytest.approx(0.14, abs=1e-3)
+    assert clock.blocks_late == 12  # more than 20 ms late
+
+
+def test_a_lost_device_stops_the_clock_soon_after_the_last_sample() -> None:
+    wall = Wall()
+    clock = InputClock(SR, wall=wall, max_lead_s=0.25)
+    samples = steady(clock, wall, 0, 100)
+    captured_s = samples / SR
+    wall.t_s += 5.0  # unplugged: no samples for 5 s
+    assert clock.now() == pytest.approx(captured_s + 0.25)
+    stopped = clock.now()
+    # the device returns; its samples continue the input timeline, 5 s of wall time later
+    wall.t_s += BLOCK / SR
+    samples += BLOCK
+    clock.block(samples)
+    assert clock.now() >= stopped  # never backwards
+    samples = steady(clock, wall, samples, 100)
+    assert clock.now() == pytest.approx(samples / SR, abs=1e-6)  # follows the new blocks
+
+
+@pytest.mark.parametrize("ppm", [-300.0, 0.0, 300.0])
+def test_a_sound_card_clock_a_little_off_the_computers_is_followed(ppm: float) -> None:
+    wall = Wall()
+    clock = InputClock(SR, wall=wall)
+    rate = 1.0 + ppm * 1e-6
+    samples = 0
+    worst_s = 0.0
+    for i in range(6000):  # a minute, with every fourth block 8 ms late (scheduling jitter)
+        wall.t_s += BLOCK / SR / rate
+        late_s = 0.008 if i % 4 == 3 else 0.0
+        wall.t_s += late_s
+        samples += BLOCK
+        clock.block(samples)
+        worst_s = max(worst_s, abs(clock.now() - samples / SR - late_s))
+        wall.t_s -= late_s
+    assert worst_s < 0.001
