@@ -353,7 +353,7 @@ def run(args: argparse.Namespace) -> None:
                          f"{s['osc_beats_dropped_late']}")  # fmt: skip
         if s.get("osc_beats_not_announced") is not None:
             lines.append(f"- beats not announced because their move was added after them "
-                         f"(each lock from idle has one): {s['osc_beats_not_announced']}")  # fmt: skip
+                         f"(the first beat of a lock from silence can be one): {s['osc_beats_not_announced']}")  # fmt: skip
         if s.get("input_blocks_late"):
             n, worst = s["input_blocks_late"]
             lines.append(f"- audio input blocks more than 20 ms late: {n} (the latest {worst} ms; "
