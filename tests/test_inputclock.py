@@ -7,6 +7,7 @@ made to order); the line-in tests run it on a real PulseAudio input.
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
@@ -102,3 +103,55 @@ def test_a_sound_card_clock_a_little_off_the_computers_is_followed(ppm: float) -
         worst_s = max(worst_s, abs(clock.now() - samples / SR - late_s))
         wall.t_s -= late_s
     assert worst_s < 0.001
+
+
+class CapturedSamples:
+    """The clock `live` had before `InputClock`: the time of the newest captured sample."""
+
+    def __init__(self) -> None:
+        self.samples = 0
+
+    def block(self, captured_samples: int) -> None:
+        self.samples = captured_samples
+
+    def now(self) -> float:
+        return self.samples / SR
+
+
+@pytest.mark.parametrize("clock_kind", ["input clock", "captured samples"])
+def test_an_osc_beat_due_while_the_audio_callback_is_held_up_goes_out_on_time(
+    clock_kind: str,
+) -> None:
+    """Real time, real UDP: input blocks every 10 ms, then none for 300 ms and a burst (as the
+    sound server delivered them in the soak). A beat due 50 ms into that stall is sent on time by
+    the input clock; the captured-sample clock stands still and then jumps 300 ms, so the OSC
+    scheduler finds the beat 250 ms late and drops it (a late flash is worse than none)."""
+    from livedance.control.osc_out import OscOut
+    from livedance.show.clock import MonotonicClock
+    from tests.test_osc import Receiver
+
+    clock = InputClock(SR) if clock_kind == "input clock" else CapturedSamples()
+    samples = 0
+    clock.block(samples)
+    with Receiver(MonotonicClock()) as rx:
+        rx.clock.start()
+        out = OscOut("127.0.0.1", rx.port, clock=clock)
+        try:
+            start = time.perf_counter()
+            stall_at_s, stall_s = 0.5, 0.3
+            due_s = stall_at_s + 0.05
+            out.beat(0, 120.0, 1.0, at_s=due_s)
+            while (t_s := time.perf_counter() - start) < 1.2:
+                if not stall_at_s <= t_s < stall_at_s + stall_s:  # then the held-back blocks
+                    while samples < int(t_s * SR) - BLOCK:
+                        samples += BLOCK
+                        clock.block(samples)
+                time.sleep(0.002)
+        finally:
+            out.close()
+    beats = rx.messages("/livedance/beat")
+    if clock_kind == "captured samples":
+        assert beats == [] and out.stats.late_dropped == 1
+        return
+    assert len(beats) == 1 and out.stats.late_dropped == 0
+    assert abs(beats[0][0] - due_s) < 0.05  # on the receiver's clock, started with the blocks

@@ -187,6 +187,9 @@ def test_live_headless_records_a_video_and_sends_beats_on_the_predicted_times(
     minute = re.search(r"live minute 1: (\d+) frames shown, (\d+) skipped, (\d+) late", proc.stderr)
     assert minute and int(minute[1]) == int(m[1]), proc.stderr
     assert int(minute[1]) + int(minute[3]) <= 240
+    # and at the end, how late the sound server delivered input, and what the OSC output did
+    assert re.search(r"audio input: \d+ blocks more than 20 ms late", proc.stderr), proc.stderr
+    assert re.search(r"OSC out: \d+ sent, \d+ beats dropped as more than", proc.stderr)
     beats = [t for t, _ in rx.messages("/livedance/beat")]
     assert len(beats) >= 8
     spacing_s = np.diff(beats)[-6:]
