@@ -126,6 +126,38 @@ def test_beats_from_the_null_sink_land_within_30_ms_of_the_clicks(
     assert np.percentile(errors_ms, 90) < 30, errors_ms
 
 
+def test_an_input_overflow_is_logged_and_shown_on_the_hud_for_a_while(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """PortAudio's status flags (overflow and friends) reach the log and the HUD, once per
+    burst. The callback is called by the test with sounddevice's own flags object: an overflow
+    cannot be made to order on a real device."""
+    import logging
+
+    import sounddevice as sd
+
+    line = LineIn(None)  # not started
+    wall = [0.0]
+    line._wall = lambda: wall[0]
+    block = np.zeros((256, 1), np.float32)
+    overflow = sd.CallbackFlags()
+    overflow.input_overflow = True
+    line._callback(block, 256, None, sd.CallbackFlags())
+    line._check_status()
+    assert line.problem is None
+    with caplog.at_level(logging.WARNING, logger="livedance.audio.linein"):
+        for _ in range(3):
+            line._callback(block, 256, None, overflow)
+            line._check_status()
+            wall[0] += 0.5
+    assert line.problem is not None and "input overflow" in line.problem
+    assert [r.getMessage() for r in caplog.records] == ["audio input: input overflow (1 so far)"]
+    wall[0] += 3.0
+    line._check_status()
+    assert line.problem is None  # gone from the HUD once the overflows stop
+    assert line.statuses == 3
+
+
 def test_a_missing_input_device_is_one_clear_error() -> None:
     with pytest.raises(LivedanceError, match="no audio input device"):
         LineIn("no such device 42").start()

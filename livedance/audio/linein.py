@@ -28,6 +28,9 @@ from livedance.show.player import import_sounddevice
 
 log = logging.getLogger(__name__)
 
+WARNING_SHOW_S = 3.0
+"""How long the HUD shows an input warning (an overflow) after the last one."""
+
 
 class RingBuffer:
     """Preallocated mono float32 ring: one writer (the audio callback), one reader.
@@ -133,6 +136,11 @@ class LineIn:
         self.beats_seen = 0
         self.error: str | None = None
         self.statuses = 0
+        self._last_status: Any = None
+        self._statuses_seen = self._overruns_seen = 0
+        self._warning: str | None = None
+        self._warning_until_s = 0.0
+        self._wall = time.monotonic
         self._stream: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -197,11 +205,40 @@ class LineIn:
                 pass
             self._stream = None
 
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with the input now, for the HUD: the device lost, or recent trouble
+        (PortAudio status flags such as an overflow, or the analysis falling behind)."""
+        if self.error is not None:
+            return self.error
+        if self._warning is not None and self._wall() < self._warning_until_s:
+            return self._warning
+        return None
+
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         if status:
-            self.statuses += 1  # overflow and friends: counted, reported by the show
+            self.statuses += 1  # overflow and friends: reported by the analysis thread
+            self._last_status = status
         self.ring.write_mono(indata)
         self.input_clock.block(self.ring.written)
+
+    def _check_status(self) -> None:
+        """Report new status flags and ring overruns: on the HUD for `WARNING_SHOW_S`, and in
+        the log once per spell of them (not once per block)."""
+        statuses, overruns = self.statuses, self.ring.overruns
+        if statuses == self._statuses_seen and overruns == self._overruns_seen:
+            return
+        parts = []
+        if statuses != self._statuses_seen:
+            parts.append(f"{self._last_status} ({statuses} so far)")
+        if overruns != self._overruns_seen:
+            parts.append(f"the analysis fell behind the input ({overruns} times so far)")
+        self._statuses_seen, self._overruns_seen = statuses, overruns
+        showing = self.problem is not None
+        self._warning = "audio input: " + "; ".join(parts)
+        self._warning_until_s = self._wall() + WARNING_SHOW_S
+        if not showing:
+            log.warning("%s", self._warning)
 
     def _analyse(self) -> None:
         hop = np.zeros(self.tracker.hop_samples, dtype=np.float32)
@@ -209,6 +246,7 @@ class LineIn:
             if self._stream is None or not self._stream.active:
                 self._reconnect()
                 continue
+            self._check_status()
             if not self.ring.read_into(hop):
                 time.sleep(0.002)
                 continue

@@ -269,7 +269,7 @@ def run_live(
                 display = frame
                 if screen.hud_on:
                     move = choreographer.move_at(t_slot)
-                    status = line.error or (link.notice if link is not None else "")
+                    status = line.problem or (link.notice if link is not None else "")
                     action = move.action if move else "idle"
                     if move is not None and move.reason == "repeat":
                         action += " (repeat)"
