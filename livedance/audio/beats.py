@@ -151,7 +151,8 @@ class BeatTracker:
         self._n = 0
         self._centroid_weighted = 0.0
         self._centroid_weight = 0.0
-        self.onset_times_s: list[float] = []
+        self.onsets_seen = 0
+        self.last_onset_s: float | None = None  # kept one at a time: a live show runs for hours
 
     @property
     def time_s(self) -> float:
@@ -175,7 +176,8 @@ class BeatTracker:
         novelty = self.front_end.process(hop)
         energy = self._accumulate_features(hop)
         if self._onset(hop)[0]:
-            self.onset_times_s.append(float(self._onset.get_last_s()))
+            self.onsets_seen += 1
+            self.last_onset_s = float(self._onset.get_last_s())
         self._follow_silence(energy, now_s)
         self.estimator.push(novelty)
         if self._hops_seen % self._update_hops == 0 and self._silent_hops == 0:
@@ -192,10 +194,12 @@ class BeatTracker:
         padded[: len(mono)] = mono
         track = BeatTrack(duration_s=len(mono) / self.sample_rate)
         for i in range(n_hops):
+            onsets = self.onsets_seen
             event = self.process(padded[i * self.hop_samples : (i + 1) * self.hop_samples])
             if event is not None:
                 track.beats.append(event)
-        track.onset_times_s = list(self.onset_times_s)
+            if self.onsets_seen != onsets and self.last_onset_s is not None:
+                track.onset_times_s.append(self.last_onset_s)
         return track
 
     def _preferred_period(self) -> float | None:

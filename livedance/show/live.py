@@ -226,7 +226,7 @@ def run_live(
     ahead = RenderAhead(
         pose_for, renderer, _ShowTime(line, t0_s), fps, n_slots, accents=beats_for
     ).start()
-    shown_slots: set[int] = set()
+    beat_frames_shown = 0  # counted as shown, not kept: a show may run for hours
     last_slot, latency_ms = -1, 0.0
     minutes = _MinuteLog(ahead, line)
     quit_early = False
@@ -292,7 +292,11 @@ def run_live(
                 if key_event == "tap":
                     line.clock.tap(line.now())
             shown += 1
-            shown_slots.add(slot)
+            with lock:
+                starts = choreographer.starts_between(
+                    t0_s + (slot - 2) / fps, t0_s + (slot + 1) / fps
+                )
+            beat_frames_shown += sum(slot > 0 and beat_slot(t - t0_s, fps) == slot for t in starts)
     except KeyboardInterrupt:
         quit_early = True
         log.info("live show stopped")
@@ -320,7 +324,7 @@ def run_live(
     beat_slots = [s for s in beat_slots if 0 < s < end_slot]
     stats = LiveStats(
         shown, late, line.beats_seen, added, line.now() - t0_s, repeated, skipped,
-        sum(s in shown_slots for s in beat_slots), len(beat_slots),
+        beat_frames_shown, len(beat_slots),
     )  # fmt: skip
     log.info("live show: %s", stats)
     clock = line.input_clock
