@@ -9,21 +9,23 @@ late is dropped rather than sent.
 
 `InputClock` maps the computer's monotonic clock onto the input timeline instead, like the
 delay-locked loops of JACK and PortAudio's stream time: the offset between the two is the largest
-seen over recent blocks (the blocks that arrived without delay), sagging by at most 0.1 % of
-elapsed time so a sound card whose clock runs slower than the computer's is followed. Between
-blocks, and through a held-up callback, the clock keeps running; it never runs more than
-``max_lead_s`` past the newest sample (a lost device stops it), and never goes backwards.
+seen over the last one to two seconds of blocks (the blocks that arrived without delay), so it
+follows a sound card whose clock runs a little slower or faster than the computer's, and samples
+lost to an overflow. Between blocks, and through a held-up callback, the clock keeps running; it
+never runs more than ``max_lead_s`` past the newest sample (a lost device stops it), and never
+goes backwards.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 
-SAG_PER_S = 1e-3
-"""How fast the offset may fall, per second of the computer's clock (a sound card's crystal is
-well within 0.1 % of the computer's)."""
+WINDOW_S = 1.0
+"""The offset is the largest over this window and the one before it (a held-up callback shorter
+than that does not move it; lost samples or drift move it within two windows)."""
 
 RESYNC_S = 0.5
 """A block this much later than the offset says means samples were lost (a device came back):
@@ -57,6 +59,8 @@ class InputClock:
         self._wall = wall
         # (offset of input time over wall time, newest sample's time, wall time of that block)
         self._state: tuple[float, float, float] | None = None
+        self._window_start_s = 0.0
+        self._window_best_s = self._previous_best_s = -math.inf
         self._lock = threading.Lock()
         self._last_now_s = 0.0
         self.max_block_late_s = 0.0
@@ -69,16 +73,20 @@ class InputClock:
         wall_s = self._wall()
         captured_s = captured_samples / self.sample_rate
         offset_s = captured_s - wall_s
-        state = self._state
-        if state is not None:
-            best_s = state[0] - SAG_PER_S * (wall_s - state[2])
-            late_s = best_s - offset_s
-            if late_s < RESYNC_S:
-                offset_s = max(offset_s, best_s)
-                if late_s > LATE_BLOCK_S:
-                    self.blocks_late += 1
-                self.max_block_late_s = max(self.max_block_late_s, late_s)
-        self._state = (offset_s, captured_s, wall_s)
+        if self._state is None or self._state[0] - offset_s >= RESYNC_S:
+            self._window_start_s = wall_s  # the first block, or one after a lost device
+            self._window_best_s = self._previous_best_s = offset_s
+        elif wall_s - self._window_start_s >= WINDOW_S:
+            self._window_start_s = wall_s
+            self._previous_best_s, self._window_best_s = self._window_best_s, offset_s
+        else:
+            self._window_best_s = max(self._window_best_s, offset_s)
+        best_s = max(self._previous_best_s, self._window_best_s)
+        late_s = best_s - offset_s
+        if late_s > LATE_BLOCK_S:
+            self.blocks_late += 1
+        self.max_block_late_s = max(self.max_block_late_s, late_s)
+        self._state = (best_s, captured_s, wall_s)
 
     def now(self) -> float:
         """Input time now: seconds on the input timeline (0 until the first block)."""

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from livedance.audio.inputclock import LATE_BLOCK_S
 from livedance.audio.linein import LineIn
 from livedance.audio.repeats import RepeatMemory
 from livedance.choreo import Choreographer
@@ -329,7 +330,7 @@ def run_live(
     log.info("live show: %s", stats)
     clock = line.input_clock
     log.info(
-        "audio input: %d blocks more than 20 ms late (the latest %.0f ms), %d status flags",
-        clock.blocks_late, clock.max_block_late_s * 1e3, line.statuses,
+        "audio input: %d blocks more than %.0f ms late (the latest %.0f ms), %d status flags",
+        clock.blocks_late, LATE_BLOCK_S * 1e3, clock.max_block_late_s * 1e3, line.statuses,
     )  # fmt: skip
     return stats
