@@ -31,7 +31,7 @@ from livedance.neural.contract import ModelContract, ModelMismatchError  # noqa:
 from livedance.neural.generator import NeuralRenderer, choose_renderer, flicker_score  # noqa: E402
 from livedance.neural.runtime import choose_providers, gpu_visible  # noqa: E402
 from livedance.render import StickRenderer  # noqa: E402
-from livedance.show.pipeline import RenderAhead  # noqa: E402
+from livedance.show.pipeline import RenderAhead, beat_slot  # noqa: E402
 
 SIZE = 48
 
@@ -413,8 +413,6 @@ def test_play_dances_with_the_embedded_model_by_default(short_song: Path, tmp_pa
 
 def test_slow_renderer_never_skips_the_frame_of_a_beat() -> None:
     """A renderer at 2/3 of the frame rate skips slots, but never the first slot of a beat."""
-    import math
-
     fps, n_slots = 30.0, 300
     beats_s = np.arange(0.31, 10.0, 60 / 128)  # 128 BPM, off the frame grid
 
@@ -430,7 +428,7 @@ def test_slow_renderer_never_skips_the_frame_of_a_beat() -> None:
         items = _drain(ahead.start())
         ahead.stop()
         slots = {i.slot for i in items}
-        return {math.ceil(b * fps - 1e-9) for b in beats_s if b > 0.2} - slots, items
+        return {beat_slot(b, fps) for b in beats_s if b > 0.2} - slots, items
 
     missed_plain, _ = beat_slots_rendered(False)
     assert missed_plain, (

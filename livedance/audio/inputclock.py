@@ -57,8 +57,8 @@ class InputClock:
         self.sample_rate = int(sample_rate)
         self.max_lead_s = float(max_lead_s)
         self._wall = wall
-        # (offset of input time over wall time, newest sample's time, wall time of that block)
-        self._state: tuple[float, float, float] | None = None
+        # (offset of input time over wall time, newest sample's time)
+        self._state: tuple[float, float] | None = None
         self._window_start_s = 0.0
         self._window_best_s = self._previous_best_s = -math.inf
         self._lock = threading.Lock()
@@ -86,14 +86,14 @@ class InputClock:
         if late_s > LATE_BLOCK_S:
             self.blocks_late += 1
         self.max_block_late_s = max(self.max_block_late_s, late_s)
-        self._state = (best_s, captured_s, wall_s)
+        self._state = (best_s, captured_s)
 
     def now(self) -> float:
         """Input time now: seconds on the input timeline (0 until the first block)."""
         state = self._state
         if state is None:
             return 0.0
-        offset_s, captured_s, _ = state
+        offset_s, captured_s = state
         t_s = min(self._wall() + offset_s, captured_s + self.max_lead_s)
         with self._lock:  # monotonic across the threads that read it
             t_s = max(t_s, captured_s, self._last_now_s)

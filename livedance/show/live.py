@@ -293,11 +293,8 @@ def run_live(
                 if key_event == "tap":
                     line.clock.tap(line.now())
             shown += 1
-            with lock:
-                starts = choreographer.starts_between(
-                    t0_s + (slot - 2) / fps, t0_s + (slot + 1) / fps
-                )
-            beat_frames_shown += sum(slot > 0 and beat_slot(t - t0_s, fps) == slot for t in starts)
+            starts = beats_for((slot - 2) / fps, (slot + 1) / fps)
+            beat_frames_shown += sum(slot > 0 and beat_slot(t, fps) == slot for t in starts)
     except KeyboardInterrupt:
         quit_early = True
         log.info("live show stopped")

@@ -143,9 +143,10 @@ class RenderAhead:
     def _work(self) -> None:
         try:
             while not self._stop.is_set():
-                slot = max(self._next_slot, self.next_slot_due(self.clock.now()))
+                now_s = self.clock.now()
+                slot = max(self._next_slot, self.next_slot_due(now_s))
                 if self.accents is not None and self.frames_rendered > 0:
-                    slot = self._accent_slot(slot, self.accents)
+                    slot = self._accent_slot(slot, self.accents, now_s)
                 if self.frames_rendered > 0:  # the jump to the clock at the start is no drop
                     self.slots_skipped += slot - self._next_slot
                 if slot >= self.n_slots:
@@ -166,16 +167,16 @@ class RenderAhead:
             self._error = exc
         self._put(None)
 
-    def _accent_slot(self, slot: int, accents: Accents) -> int:
+    def _accent_slot(self, slot: int, accents: Accents, now_s: float) -> int:
         """``slot``, or the slot of a beat that rendering ``slot`` would make the worker skip.
 
         The frame of a beat is the first slot at or after it (`beat_slot`). After rendering
         ``slot`` the worker's next slot is the first it can still make then; a beat's slot in
         between would be skipped, so it is rendered now instead (the slots before it are skipped).
         """
-        now_s = self.clock.now()
-        busy_s = (2.0 + RENDER_TIME_MARGIN) * self.render_s_ema  # this frame and the next
-        after = max(slot + 1, math.floor((now_s + busy_s) * self.fps) + 1)
+        # the slot due once this frame (with the margin) is done: the next frame's earliest
+        done_s = now_s + (1.0 + RENDER_TIME_MARGIN) * self.render_s_ema
+        after = max(slot + 1, self.next_slot_due(done_s))
         if after <= slot + 1:  # the renderer keeps up: nothing will be skipped
             return slot
         for beat_s in accents(slot / self.fps, after / self.fps):
