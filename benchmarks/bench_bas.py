@@ -28,8 +28,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import argrelextrema
 
-from livedance.choreo import choreograph
-from livedance.songs import prepare_song
+from livedance.songs import dance_song, open_audio
+from offline.analysis import analyze_file
 
 FPS = 60
 SIGMA_FRAMES = 3
@@ -55,20 +55,21 @@ def beat_alignment(motion_s: np.ndarray, music_s: np.ndarray, sigma_s: float) ->
 
 def score_song(path: Path, seed: int) -> dict[str, float | int | str]:
     t0 = time.perf_counter()
-    song = prepare_song(str(path), use_cache=False)
-    choreographer = choreograph(song.intervals, plan=song.plan, seed=seed)
-    times = np.arange(0.0, song.audio.duration_s, 1 / FPS)
-    poses = np.stack([choreographer.pose_at(t) for t in times])
-    y = song.audio.mono()
-    _, frames = librosa.beat.beat_track(y=y, sr=song.audio.sample_rate, units="time")
+    audio, name = open_audio(path)
+    plan = analyze_file(path, use_cache=False)
+    song = dance_song(audio, name, plan=plan, seed=seed)
+    times = np.arange(0.0, audio.duration_s, 1 / FPS)
+    poses = np.stack([song.choreographer.pose_at(t) for t in times])
+    y = audio.mono()
+    _, frames = librosa.beat.beat_track(y=y, sr=audio.sample_rate, units="time")
     music = np.asarray(frames, dtype=np.float64)
     motion = motion_beats_s(poses)
     sigma_s = SIGMA_FRAMES / FPS
     return {
         "song": path.name,
-        "duration_s": round(song.audio.duration_s, 2),
+        "duration_s": round(audio.duration_s, 2),
         "tempo_bpm": round(song.tempo_bpm, 1),
-        "beat_source": song.plan.source if song.plan else "causal",
+        "beat_source": song.source,
         "music_beats": len(music),
         "motion_beats": len(motion),
         "bas": round(beat_alignment(motion, music, sigma_s), 4),

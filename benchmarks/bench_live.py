@@ -275,10 +275,10 @@ def soak(tmp: Path, seconds: float) -> dict[str, Any]:
 
 
 MINUTE_LINE = re.compile(
-    r"live minute (\d+): (\d+) frames shown, (\d+) skipped, (\d+) late, render ([\d.]+) ms, "
+    r"minute (\d+): (\d+) frames shown, (\d+) skipped, (\d+) late, render ([\d.]+) ms, "
     r"(\d+) beats heard"
 )
-"""The per-minute line `livedance -v live` logs (show/live.py)."""
+"""The per-minute line `livedance -v live` logs (show/loop.py)."""
 
 
 def _silences_s(x: np.ndarray, floor_dbfs: float = -50.0) -> list[tuple[float, float]]:

@@ -1,8 +1,9 @@
 """Online repeat memory benchmark: repeats recognised on synthesized songs, and the per-beat cost.
 
 Songs come from `livedance.audio.synth.synth_song` (known form; each section's 8 bars play a
-4-bar progression twice), fed beat by beat exactly as `livedance live` does: each beat announced
-one period ahead with the audio that has arrived by then. A beat's music is identified by
+4-bar progression twice), fed through the live stage (`livedance.show.stage.BeatsToMoves`, as `livedance live` runs it,
+30 times a second): each beat decided about one period ahead with the audio that has arrived by
+then. A beat's music is identified by
 (section letter, key shift, bar of the progression, beat of the bar); a repeat is right when the
 beat it copies has the same identity.
 
@@ -10,8 +11,9 @@ beat it copies has the same identity.
 - precision: repeats that copy a beat with the same music.
 - chord precision: repeats that copy a beat on the same chord (same harmony, which is what chroma
   hears; sections of different letters may share a progression, with another melody).
-- cost: microseconds per `RepeatMemory.on_beat` (chroma of one beat + matching against all
-  remembered bars), median, p99 and max, with the history full (512 beats) at 44.1 kHz.
+- cost: microseconds of the stage per beat (its features, the repeat memory's chroma of one beat
+  and matching against all remembered bars, the choreographer's choice), median, p99 and max, with
+  the history full (512 beats) at 44.1 kHz.
 
 - real songs (``--music``, default ../shared/data/music when there): no truth, so only how many
   beats were danced as repeats, how often a repeat was recognised, and the cost. Beats from
@@ -32,8 +34,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from livedance.audio.repeats import RepeatMemory
-from livedance.audio.synth import _section_part, synth_song
+from livedance.audio.synth import synth_song
+from livedance.choreo import Choreographer
+from livedance.show.stage import BeatsToMoves, KnownBeats, StageMove, array_reader
 
 SR = 44100
 CASES = [
@@ -46,27 +49,27 @@ CASES = [
 BARS = 8
 
 
-def _reader(audio: npt.NDArray[np.float32]):  # type: ignore[no-untyped-def]
-    def read(start: int, out: npt.NDArray[np.float32]) -> bool:
-        if start < 0 or start + len(out) > len(audio):
-            return False
-        out[:] = audio[start : start + len(out)]
-        return True
-
-    return read
-
-
 def _feed(audio: npt.NDArray[np.float32], beats_s: npt.NDArray[np.float64]):  # type: ignore[no-untyped-def]
-    """Announce each beat when the previous one starts; returns sources and per-call µs."""
-    memory = RepeatMemory(SR, _reader(audio))
-    sources: list[float | None] = []
+    """The live stage (`BeatsToMoves`, repeat memory included) on the song's beat grid, extended
+    at 30 frames a second with only the audio heard so far, as `live` runs it.
+
+    Returns the repeat source of each beat (None: not a repeat), the stage's cost per beat in µs
+    (the frames that added a move), and the repeat memory.
+    """
+    moves: list[StageMove] = []
+    stage = BeatsToMoves(
+        Choreographer(seed=0), KnownBeats(beats_s), array_reader(audio), SR,
+        on_move=moves.append,
+    )  # fmt: skip
     cost_us = []
-    for k, beat_s in enumerate(beats_s):
-        now_s = (beats_s[k - 1] if k else beat_s - 0.5) + 0.01
+    for now_s in np.arange(0.0, float(beats_s[-1]) + 1e-6, 1 / 30):
         t = time.perf_counter_ns()
-        sources.append(memory.on_beat(float(beat_s), float(now_s)))
-        cost_us.append((time.perf_counter_ns() - t) / 1e3)
-    return sources, np.array(cost_us), memory
+        added = stage.extend(float(now_s), captured_s=float(now_s))
+        if added:
+            cost_us.append((time.perf_counter_ns() - t) / 1e3 / added)
+    by_beat = {round(m.move.start_s, 3): m.repeat_of_s for m in moves}
+    sources = [by_beat.get(round(float(b), 3)) for b in beats_s]
+    return sources, np.array(cost_us), stage.memory
 
 
 def score(case: dict) -> dict:
@@ -80,13 +83,7 @@ def score(case: dict) -> dict:
         (case["form"][k // (4 * BARS)], shifts.get(k // (4 * BARS), 0), (k // 4) % 4, k % 4)
         for k in range(len(beats_s))
     ]
-    # The chord of each beat, from the section's part exactly as synth_song draws it.
-    progressions = {
-        label: _section_part(
-            np.random.default_rng(case["seed"] * 1000 + ord(label)), case.get("drums", True)
-        )["progression"]
-        for label in set(case["form"])
-    }
+    progressions = song.progressions  # the chord of each beat, as synth_song played it
     chord = [(i[1], progressions[i[0]][i[2]], i[3]) for i in identity]
     sources, cost_us, memory = _feed(song.audio.samples[:, 0], beats_s)
     repeatable = [k for k in range(len(beats_s)) if identity[k] in identity[:k]]

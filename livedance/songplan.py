@@ -7,7 +7,9 @@ tracker run over the whole file; consumed by the choreographer. Serialised as ve
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +90,12 @@ class SongPlan:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SongPlan:
-        """Parse a plan dict; raises LivedanceError on an unknown schema or missing fields."""
+        """Parse a plan dict.
+
+        Raises:
+            LivedanceError: an unknown schema, missing fields, or contents no analysis makes
+                (beats out of order or outside the song, intervals that are not beats).
+        """
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise LivedanceError(
@@ -96,7 +103,7 @@ class SongPlan:
                 f" (this livedance reads {SCHEMA_VERSION})"
             )
         try:
-            return cls(
+            plan = cls(
                 audio=AudioIdentity(**data["audio"]),
                 tempo_bpm=float(data["tempo_bpm"]),
                 beat_times_s=tuple(float(t) for t in data["beat_times_s"]),
@@ -108,6 +115,33 @@ class SongPlan:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LivedanceError(f"song plan is malformed: {exc}") from None
+        problem = plan.problem()
+        if problem is not None:
+            raise LivedanceError(f"song plan is malformed: {problem}")
+        return plan
+
+    def problem(self) -> str | None:
+        """What makes this plan impossible, or None: the checks a plan read from disk must pass."""
+        end_s = self.audio.duration_s + 1.0  # beats are rounded; a grid may end just past
+        beats = self.beat_times_s
+        if not math.isfinite(self.tempo_bpm) or self.tempo_bpm <= 0:
+            return f"tempo {self.tempo_bpm} is not a tempo"
+        for name, times in (("beat", beats), ("downbeat", self.downbeat_times_s)):
+            if any(not (math.isfinite(t) and 0.0 <= t <= end_s) for t in times):
+                return f"a {name} time lies outside the song (0..{self.audio.duration_s:.1f} s)"
+            if any(b <= a for a, b in itertools.pairwise(times)):
+                return f"{name} times are not in increasing order"
+        for i in self.intervals:
+            if not (0.0 <= i.start_s < i.end_s <= end_s):
+                return f"beat interval {i.start_s}..{i.end_s} s is not a stretch of the song"
+        if any(b.start_s < a.start_s for a, b in itertools.pairwise(self.intervals)):
+            return "beat intervals are not in time order"
+        for sec in self.sections:
+            if not (0.0 <= sec.start_s < sec.end_s <= end_s):
+                return f"section {sec.label} at {sec.start_s}..{sec.end_s} s is outside the song"
+            if sec.repeats is not None and not 0 <= sec.repeats < len(self.sections):
+                return f"section {sec.label} repeats section {sec.repeats}, which does not exist"
+        return None
 
     def save(self, path: Path) -> None:
         """Write the plan atomically (a crash never leaves half a file)."""

@@ -1,89 +1,105 @@
-"""From a song argument to what the choreographer needs: audio, beat intervals, song plan.
+"""From a song to its dance: the audio, its beats (a song plan, or the live stage) and the moves.
 
-`play` (and any offline render) go through here: the file is decoded and checked (silence, too
-short), then beats come from the song plan (offline analysis, cached) or, with
-``tracker="causal"``, from the live (causal) beat tracker run over the whole file.
+`play` and `render` go through here. The file is decoded and checked; the beats come either from
+the song plan (made offline by `offline.analysis`: the CLI analyses the song and hands the plan
+in, so the live runtime never imports the offline half) or, with no plan, from the live beat
+tracker and the beats-to-moves stage run over the whole file hop by hop
+(`livedance.show.stage.dance_causally`), exactly as `live` would dance it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from livedance.audio.beats import track_beats
 from livedance.audio.io import Audio, load_audio
 from livedance.audio.synth import demo_song
+from livedance.audio.temporange import DEFAULT_TEMPO, TempoRange
+from livedance.body import DEFAULT_BODY, Body
+from livedance.choreo import Choreographer, choreograph
 from livedance.errors import LivedanceError
-from livedance.songplan import BeatInterval, SongPlan
+from livedance.songplan import SongPlan
 
 log = logging.getLogger(__name__)
 
-TRACKERS = ("plan", "causal")
-
 
 @dataclass(frozen=True)
-class Song:
-    """A song ready to dance to."""
+class SongDance:
+    """A song's whole dance, laid out before it plays.
 
-    audio: Audio
-    name: str
-    intervals: tuple[BeatInterval, ...]
-    plan: SongPlan | None
+    Attributes:
+        choreographer: the moves.
+        tempo_bpm: the song's tempo.
+        source: where the beats came from.
+    """
+
+    choreographer: Choreographer
     tempo_bpm: float
+    source: str
+
+    @property
+    def beats(self) -> int:
+        return self.choreographer.n_moves
 
 
-def open_audio(song: str | None, *, demo: bool = False) -> tuple[Audio, str]:
-    """Decode ``song`` (or synthesize the demo song) and refuse audio nobody can dance to."""
+def open_audio(song: str | Path | None, *, demo: bool = False) -> tuple[Audio, str]:
+    """Decode ``song`` (or synthesize the demo song); its audio and a name for messages.
+
+    Raises:
+        LivedanceError: no song given, or a missing, empty or corrupt file.
+    """
     if demo:
         return demo_song().audio, "demo song"
     if song is None:
         raise LivedanceError("give a SONG file to play, or --demo for the built-in demo song")
     audio = load_audio(song)
     if audio.is_silent():
-        raise LivedanceError(
-            f"{song}: the audio is silent (peak {audio.peak_dbfs():.0f} dBFS): nothing to dance to"
-        )
+        log.warning("%s: the audio is silent (peak %.0f dBFS)", Path(song).name, audio.peak_dbfs())
     return audio, Path(song).name
 
 
-def prepare_song(
-    song: str | None, *, demo: bool = False, tracker: str = "plan", use_cache: bool = True
-) -> Song:
-    """Load a song and find its beat intervals (and song plan) with the chosen tracker.
+def dance_song(
+    audio: Audio,
+    name: str,
+    *,
+    plan: SongPlan | None,
+    seed: int = 0,
+    body: Body = DEFAULT_BODY,
+    tempo: TempoRange = DEFAULT_TEMPO,
+) -> SongDance:
+    """The dance of a whole song: from its plan, or from the live stage run over the file.
+
+    Args:
+        audio: the song.
+        name: its name, for messages.
+        plan: the song plan (beats, features, repeated sections); None: the live tracker and
+            stage decide, causally, as on stage.
+        seed: seed of the choreography's random choices.
+        body: the Body the moves are built on.
+        tempo: the tempo range the live tracker follows (without a plan).
 
     Raises:
-        LivedanceError: bad or silent audio, or fewer than two beats.
+        LivedanceError: the song is too short for two beats.
     """
-    audio, name = open_audio(song, demo=demo)
-    plan: SongPlan | None = None
-    if tracker == "plan":
-        plan = _song_plan(audio, song, use_cache)
     if plan is not None:
-        intervals = plan.intervals
-        tempo = plan.tempo_bpm
         warnings = plan.extra.get("warnings") if isinstance(plan.extra, dict) else None
         if warnings:
             log.warning("%s: %s", name, "; ".join(map(str, warnings)))
-    else:
-        track = track_beats(audio.mono(), audio.sample_rate)
-        intervals = tuple(track.intervals)
-        tempo = track.bpm
-    if len(intervals) < 1 or audio.duration_s < 2 * 60.0 / max(tempo, 1e-3):
-        raise LivedanceError(
-            f"{name}: too short to dance to: fewer than two beats found in {audio.duration_s:.1f} s"
+        dance = SongDance(
+            choreograph(plan.intervals, plan=plan, seed=seed, body=body),
+            plan.tempo_bpm,
+            "song plan",
         )
-    return Song(audio, name, tuple(intervals), plan, tempo)
+    else:
+        from livedance.show.stage import dance_causally
 
-
-def _song_plan(audio: Audio, song: str | None, use_cache: bool) -> SongPlan | None:
-    try:
-        from offline import analysis
-    except ImportError as exc:  # analysis not installed: the live tracker still dances
-        log.warning("song analysis unavailable (%s); using the causal beat tracker", exc)
-        return None
-    if song is not None:
-        return analysis.analyze_file(song, use_cache=use_cache)
-    digest = hashlib.sha256(audio.samples.tobytes()).hexdigest()
-    return analysis.analyze_audio(audio, sha256=digest)
+        causal = dance_causally(audio.mono(), audio.sample_rate, tempo=tempo, seed=seed, body=body)
+        dance = SongDance(causal.choreographer, causal.track.bpm, "live tracker (causal)")
+        if dance.beats == 0:
+            log.warning("%s: the live tracker heard no beat: the dancer idles", name)
+    if audio.duration_s < 2 * 60.0 / max(dance.tempo_bpm, 1e-3, tempo.min_bpm):
+        raise LivedanceError(
+            f"{name}: too short to dance to: fewer than two beats in {audio.duration_s:.1f} s"
+        )
+    return dance

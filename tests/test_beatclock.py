@@ -14,10 +14,11 @@ import pytest
 from conftest import run_cli
 
 from livedance.audio.beatclock import BeatClock
-from livedance.audio.beats import BeatEvent, BeatTracker, track_beats
+from livedance.audio.beats import BeatEvent, BeatTracker
 from livedance.audio.io import write_wav
 from livedance.audio.synth import synth_song
 from livedance.audio.tempo import PulseEstimate
+from livedance.audio.temporange import TempoRange
 
 SR = 44100
 TOLERANCE_S = 0.07  # mir_eval's F-measure window
@@ -72,7 +73,9 @@ def test_beats_are_handed_out_when_they_happen_not_a_delay_later() -> None:
     events = _run(BeatTracker(SR), mono)
     delay = np.array([e.declared_s - e.time_s for e in events])
     assert np.all(delay >= 0), "a beat is never handed out before its time"
-    assert np.all(delay <= 256 / SR + 1e-9), "each beat is handed out in the hop it falls in"
+    # each beat is handed out in the hop it falls in (a phase correction may move the grid a
+    # fraction of a millisecond back across a hop boundary after the hop was processed)
+    assert np.all(delay <= 256 / SR + 1e-3), np.round(delay, 4)
     times = np.array([e.time_s for e in events])
     nearest = truth[np.abs(times[:, None] - truth[None, :]).argmin(axis=1)]
     errors = times - nearest
@@ -142,45 +145,129 @@ def test_follows_a_sudden_tempo_change() -> None:
 
 def test_tempo_range_limits_are_respected() -> None:
     mono, _ = _song(128, 30)
-    track = BeatTracker(SR, max_bpm=100.0).process_signal(mono)
+    track = BeatTracker(SR, tempo=TempoRange(50.0, 100.0)).process_signal(mono)
     assert track.beats
     assert all(b.bpm <= 100.0 for b in track.beats)
     assert track.bpm == pytest.approx(64.0, rel=0.02)  # the half-time level, not some other
-    track = BeatTracker(SR, min_bpm=150.0, max_bpm=300.0).process_signal(mono)
+    track = BeatTracker(SR, tempo=TempoRange(150.0, 300.0)).process_signal(mono)
     assert all(b.bpm >= 150.0 for b in track.beats)
     assert track.bpm == pytest.approx(256.0, rel=0.02)
     with pytest.raises(ValueError, match="tempo range"):
-        BeatTracker(SR, min_bpm=120.0, max_bpm=90.0)
+        TempoRange(120.0, 90.0)
 
 
-def test_tap_tempo_sets_the_clock() -> None:
+def _locked(bpm: float = 124.0, until_s: float = 3.0) -> BeatClock:
+    """A clock tracking audio at ``bpm`` (beats on the grid from 0) up to ``until_s``."""
+    clock = BeatClock(tempo=TempoRange(60.0, 180.0))
+    _feed(clock, bpm, 0.0, until_s)
+    assert clock.state == "tracking" and clock.bpm == pytest.approx(bpm, rel=0.01)
+    return clock
+
+
+def _feed(clock: BeatClock, bpm: float, t0_s: float, t1_s: float) -> list[float]:
+    """Estimates of audio at ``bpm`` every 50 ms; the beats the clock hands out meanwhile."""
+    period_s = 60.0 / bpm
+    beats: list[float] = []
+    for now in np.arange(t0_s, t1_s, 0.05):
+        beat = period_s * np.floor(now / period_s)
+        clock.update(PulseEstimate(time_s=now, period_s=period_s, beat_s=beat, strength=0.6), now)
+        beats += clock.beats_until(now)
+    return beats
+
+
+def test_a_tempo_outside_the_range_is_folded_into_it_and_never_raises() -> None:
+    """OSC allows 30..300 BPM; a clock following 60..180 holds 200 as 100 (every other beat)."""
+    clock = _locked()
+    assert clock.set_tempo(200.0) == pytest.approx(100.0)
+    assert clock.state == "manual" and clock.bpm == pytest.approx(100.0)
+    assert clock.set_tempo(400.0) == pytest.approx(100.0)
+    assert clock.set_tempo(45.0) == pytest.approx(90.0)
+    assert clock.set_tempo(float("nan")) is None and clock.bpm == pytest.approx(90.0)
+    assert TempoRange(100.0, 150.0).fold(210.0) == pytest.approx(105.0)
+    assert TempoRange(100.0, 120.0).fold(250.0) == pytest.approx(120.0)  # no octave fits: clamped
+
+
+def test_a_held_tempo_ends_on_release_after_its_time_and_when_the_music_stops() -> None:
+    clock = _locked()
+    clock.set_tempo(100.0)  # one OSC /livedance/tempo 100 on a 124 BPM song
+    _feed(clock, 124.0, 3.0, 8.0)
+    assert clock.state == "manual" and clock.bpm == pytest.approx(100.0), "held meanwhile"
+    clock.release()
+    _feed(clock, 124.0, 8.0, 12.0)
+    assert clock.state == "tracking" and clock.bpm == pytest.approx(124.0, rel=0.01)
+
+    clock.set_tempo(100.0)
+    assert clock.held_until_s == pytest.approx(12.0 - 0.05 + clock.hold_s, abs=0.06)
+    _feed(clock, 124.0, 12.0, 12.0 + clock.hold_s + 3.0)
+    assert clock.state == "tracking", "the hold timed out and the audio took over again"
+    assert clock.bpm == pytest.approx(124.0, rel=0.01)
+
+    clock.set_tempo(100.0)
+    clock.stop(50.0)  # silence
+    assert clock.is_idle, "a held tempo does not keep the dancer dancing through silence"
+    assert clock.held_until_s is None
+
+
+def test_held_tempo_beats_come_at_the_tempo_the_clock_says() -> None:
+    """Held at 128 on 124 BPM audio (3 % apart), the beats must come at 128, as the HUD and the
+    OSC output say, not drift to the audio's 124 through phase corrections."""
+    clock = _locked()
+    clock.set_tempo(128.0)
+    beats = _feed(clock, 124.0, 3.0, 13.0)
+    spacing = np.diff(beats)
+    assert len(spacing) > 15
+    assert np.allclose(spacing, 60.0 / 128.0, atol=1e-6), np.round(spacing, 4)
+    assert clock.bpm == pytest.approx(128.0)
+
+
+def test_an_operator_tempo_set_while_the_analysis_thread_steers_is_not_lost() -> None:
+    """The analysis thread is inside `update` (paused as it follows the estimate, the clock's
+    state already read) when the show thread sets a tempo: the tempo must hold afterwards, not be
+    overwritten by the stale update."""
+    import threading
+
+    clock = _locked()
+    inside, go = threading.Event(), threading.Event()
+    reads = []
+
+    class SlowEstimate:
+        time_s, beat_s, strength = 3.05, 3.0 - 3.0 % (60 / 124), 0.6
+
+        @property
+        def period_s(self) -> float:
+            reads.append(1)
+            if len(reads) == 2:  # the second read: the phase-locked loop's tempo step
+                inside.set()
+                go.wait(5.0)
+            return 60.0 / 124.0
+
+        @property
+        def bpm(self) -> float:
+            return 124.0
+
+    analysis = threading.Thread(target=clock.update, args=(SlowEstimate(), 3.05))
+    analysis.start()
+    assert inside.wait(5.0)
+    show = threading.Thread(target=clock.set_tempo, args=(100.0,))
+    show.start()
+    show.join(0.2)  # with the lock it waits for the update; without one it is already done
+    go.set()
+    analysis.join(5.0)
+    show.join(5.0)
+    assert clock.state == "manual" and clock.bpm == pytest.approx(100.0)
+
+
+def test_align_and_nudge_shift_the_grid_and_release_hands_back_to_the_audio() -> None:
     clock = BeatClock()
-    assert clock.is_idle and clock.next_beat_s(0.0) is None
-    for t in (10.0, 10.5, 11.02, 11.48, 12.0):  # sloppy taps at 120 BPM
-        clock.tap(t)
-    assert clock.state == "manual"
-    assert clock.bpm == pytest.approx(120.0, rel=0.01)
-    assert clock.next_beat_s(12.1) == pytest.approx(12.5, abs=0.02)
-    assert clock.beats_between(12.1, 13.6) == pytest.approx([12.5, 13.0, 13.5], abs=0.02)
-    clock.stop(12.2)
-    assert not clock.is_idle, "silence does not stop a tempo the operator set"
-    clock.tap(20.0)  # a new series after a pause restarts the count
-    assert clock.bpm == pytest.approx(120.0, rel=0.01)
-    clock.tap(20.25)  # 240 BPM: outside the clock's range, ignored
-    assert clock.bpm == pytest.approx(120.0, rel=0.01)
-    clock.set_tempo(90.0, beat_s=30.0)
-    assert clock.next_beat_s(30.1) == pytest.approx(30.0 + 60 / 90)
-    with pytest.raises(ValueError, match="outside"):
-        clock.set_tempo(400.0)
-
-
-def test_nudge_shifts_the_grid_and_release_hands_back_to_the_audio() -> None:
-    clock = BeatClock()
+    clock.align(5.0)
+    assert clock.is_idle, "no tempo yet: a lone tap aligns nothing"
     clock.set_tempo(120.0, beat_s=0.0)
     clock.nudge(0.5)  # the dancer was on the off-beat
     assert clock.next_beat_s(0.1) == pytest.approx(0.25)
     assert clock.phase(0.25) == pytest.approx(0.0, abs=1e-9)
     assert clock.phase(0.5) == pytest.approx(0.5)
+    clock.align(0.6)  # a tap: a beat is at 0.6 s
+    assert clock.next_beat_s(0.55) == pytest.approx(0.6)
     clock.release()
     assert clock.state == "tracking"
     # audio that disagrees for long enough takes over once released
@@ -202,7 +289,11 @@ def test_manual_tempo_keeps_its_tempo_against_disagreeing_audio() -> None:
     assert clock.state == "manual"
 
 
-def test_cli_prints_the_causal_beats_as_the_tracker_declares_them(tmp_path: Path) -> None:
+def test_cli_prints_the_beats_the_live_stage_dances_decided_before_they_fall(
+    tmp_path: Path,
+) -> None:
+    from livedance.show.stage import dance_causally
+
     song = synth_song(bpm=120, form="AB", bars_per_section=2, seed=31)
     wav = tmp_path / "song.wav"
     write_wav(wav, song.audio)
@@ -212,10 +303,16 @@ def test_cli_prints_the_causal_beats_as_the_tracker_declares_them(tmp_path: Path
     printed = [float(line) for line in proc.stdout.split()]
     data = json.loads(out.read_text())
     assert printed == pytest.approx([b["time_s"] for b in data["beats"]], abs=1e-3)
-    assert all(b["declared_s"] >= b["time_s"] for b in data["beats"])
-    # the same file processed in one call gives the same beats
-    expected = track_beats(song.audio.mono(), SR).beat_times_s
-    assert printed == pytest.approx(list(expected), abs=1e-3)
+    # each beat is where the stage started a move, decided from the audio heard before it fell
+    # (but perhaps the first, found while the clock locked)
+    early = [b["decided_s"] <= b["time_s"] for b in data["beats"]]
+    assert sum(early) >= len(early) - 1 and len(early) >= 8
+    # the same stage run in-process gives the same beats, and they are the song's beats
+    expected = [m.move.start_s for m in dance_causally(song.audio.mono(), SR).moves]
+    assert printed == pytest.approx(expected, abs=1e-3)
+    during = [t for t in printed if t <= song.beat_times_s[-1] + 0.1]  # it coasts a little after
+    errors = _errors_s(during, song.beat_times_s)
+    assert np.median(errors) < 0.02 and np.mean(errors < TOLERANCE_S) > 0.9, errors
     assert float(proc.stderr.split(" bpm")[0].split()[-1]) == pytest.approx(120.0, rel=0.02)
 
 

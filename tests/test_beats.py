@@ -21,19 +21,25 @@ def test_tracks_synthesized_songs_on_the_beat(bpm: float, seed: int) -> None:
     assert abs(track.bpm - bpm) / bpm < 0.03
 
 
-def test_live_feeding_hop_by_hop_gives_the_file_result() -> None:
-    song = synth_song(bpm=110, form="AB", bars_per_section=2, seed=4)
-    mono, sr = song.audio.mono(), song.audio.sample_rate
-    offline = track_beats(mono, sr)
-    live = BeatTracker(sr)
-    events = []
-    for i in range(len(mono) // live.hop_samples):
-        event = live.process(mono[i * live.hop_samples : (i + 1) * live.hop_samples])
-        if event is not None:
-            events.append(event)
-            assert event.declared_s >= event.time_s, "a live beat is declared after it happens"
-    assert [e.time_s for e in events] == [b.time_s for b in offline.beats][: len(events)]
-    assert len(events) >= len(offline.beats) - 1
+def test_the_live_stage_over_a_file_dances_on_the_beat_with_features_of_the_music() -> None:
+    """`dance_causally`: the tracker and the beats-to-moves stage, fed as on stage, start a move
+    on (nearly) every beat, and each move's loudness follows the music it was heard in."""
+    from livedance.show.stage import dance_causally
+
+    song = synth_song(bpm=110, form="AB", bars_per_section=4, seed=4)
+    mono = song.audio.mono().copy()
+    half = len(mono) // 2
+    mono[half:] *= 0.25  # the second half 12 dB quieter
+    sr = song.audio.sample_rate
+    dance = dance_causally(mono, sr)
+    starts = np.array([m.move.start_s for m in dance.moves])
+    truth = song.beat_times_s
+    f = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(truth), mir_eval.beat.trim_beats(starts))
+    assert f >= 0.9, f"F-measure {f:.3f} of the moves' starts"
+    assert all(m.decided_s <= m.move.start_s for m in dance.moves[1:]), "decided before the beat"
+    loud = [m.move.intensity for m in dance.moves if 3.0 < m.move.start_s < half / sr - 1.0]
+    quiet = [m.move.intensity for m in dance.moves if m.move.start_s > half / sr + 2.5]
+    assert np.median(loud) > np.median(quiet) + 0.1, (np.median(loud), np.median(quiet))
 
 
 def test_interval_features_follow_the_music() -> None:

@@ -37,7 +37,7 @@ def test_mypy_on_the_runtime_package() -> None:
 
 
 def test_runtime_never_imports_torch() -> None:
-    code = "import livedance.cli.play, livedance.show.engine, livedance.choreo, sys; print('torch' in sys.modules)"
+    code = "import livedance.cli.play, livedance.show.loop, livedance.cli.live, livedance.choreo, sys; print('torch' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

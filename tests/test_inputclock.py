@@ -126,8 +126,8 @@ def test_an_osc_beat_due_while_the_audio_callback_is_held_up_goes_out_on_time(
     sound server delivered them in the soak). A beat due 50 ms into that stall is sent on time by
     the input clock; the captured-sample clock stands still and then jumps 300 ms, so the OSC
     scheduler finds the beat 250 ms late and drops it (a late flash is worse than none)."""
+    from livedance.clock import MonotonicClock
     from livedance.control.osc_out import OscOut
-    from livedance.show.clock import MonotonicClock
     from tests.test_osc import Receiver
 
     clock = InputClock(SR) if clock_kind == "input clock" else CapturedSamples()

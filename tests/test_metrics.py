@@ -583,7 +583,7 @@ def test_evaluate_folders_with_pose_redetection(tmp_path: Path) -> None:
     errors = doc["per_frame"]["pred"]["keypoint_mse"]
     same = [e for e in errors[:4] if e is not None]
     shifted = [e for e in errors[4:] if e is not None]
-    if len(same) < 2 or len(shifted) < 2:
-        pytest.skip("BlazePose does not see a person in most drawn figures")
+    # the pinned BlazePose sees the drawn person; losing it is a regression, not a skip
+    assert len(same) >= 2 and len(shifted) >= 2, errors
     assert same == [0.0] * len(same)  # one detector per side, same frames: same poses
     assert np.median(shifted) > 25.0  # a 10 px shift is 100 px^2 (BlazePose jitters on drawings)

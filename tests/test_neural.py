@@ -31,7 +31,7 @@ from livedance.neural.contract import ModelContract, ModelMismatchError  # noqa:
 from livedance.neural.generator import NeuralRenderer, choose_renderer, flicker_score  # noqa: E402
 from livedance.neural.runtime import choose_providers, gpu_visible  # noqa: E402
 from livedance.render import StickRenderer  # noqa: E402
-from livedance.show.pipeline import RenderAhead, beat_slot  # noqa: E402
+from livedance.show.render_ahead import RenderAhead, beat_slot  # noqa: E402
 
 SIZE = 48
 
@@ -264,7 +264,7 @@ def test_fast_renderer_renders_every_slot_ahead() -> None:
     ahead = RenderAhead(lambda t: idle_pose(t), _SlowRenderer(clock, 0.0), clock, 30.0, 40)
     items = _drain(ahead.start())
     ahead.stop()
-    assert [i.slot for i in items] == list(range(1, 40))
+    assert [i.slot for i in items] == list(range(40))
     assert ahead.slots_skipped == 0
 
 
@@ -365,7 +365,7 @@ def test_window_show_renders_ahead_and_records_every_slot(
         env={"DISPLAY": xvfb_display},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "render-ahead:" in proc.stderr  # the pipeline ran and reported its numbers
+    assert "beat frames shown" in proc.stderr  # the show ran and reported its numbers
     assert int(ffprobe_streams(out)["video"]["nb_read_frames"]) == 60
 
 

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.skipif(
 def _assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
+    # Our own errors read "livedance: error: ..."; argparse's "livedance play: error: ...".
     lines = [
-        line for line in proc.stderr.strip().splitlines() if line.startswith("livedance: error:")
+        line
+        for line in proc.stderr.strip().splitlines()
+        if line.startswith("livedance") and ": error: " in line
     ]
     assert len(lines) == 1, proc.stderr
     for needle in needles:
@@ -129,10 +132,15 @@ def test_corrupt_audio(short_song: Path, tmp_path: Path) -> None:
     _assert_one_line_error(run_cli("play", str(truncated), "--headless"), "truncated.wav")
 
 
-def test_silence(tmp_path: Path) -> None:
+def test_silence_is_danced_on_a_steady_grid_with_a_warning(tmp_path: Path) -> None:
+    """As `analyze` and the README say: silent audio gets a steady beat grid and a warning."""
     silent = tmp_path / "silent.wav"
     sf.write(silent, np.zeros((44100 * 5, 2), np.float32), 44100)
-    _assert_one_line_error(run_cli("play", str(silent), "--headless"), "silent")
+    out = tmp_path / "silent.mp4"
+    proc = run_cli("play", str(silent), "--headless", "--record", str(out), "--size", "64")
+    assert proc.returncode == 0, proc.stderr
+    assert "silent" in proc.stderr and "steady" in proc.stderr, proc.stderr
+    assert "120.0 bpm" in proc.stdout and out.exists()
 
 
 def test_shorter_than_two_beats(tmp_path: Path) -> None:
@@ -155,5 +163,7 @@ def test_unwritable_record_path(short_song: Path, tmp_path: Path) -> None:
 
 
 def test_bad_options(short_song: Path) -> None:
-    _assert_one_line_error(run_cli("play", str(short_song), "--headless", "--fps", "0"), "--fps")
+    _assert_one_line_error(
+        run_cli("play", str(short_song), "--headless", "--fps", "0"), "--fps", "above 0"
+    )
     _assert_one_line_error(run_cli("play", "--headless"), "--demo")

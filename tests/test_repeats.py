@@ -14,7 +14,7 @@ import pytest
 
 from livedance.audio.repeats import BeatChroma, RepeatMemory
 from livedance.choreo import Choreographer
-from livedance.songplan import BeatInterval
+from livedance.show.stage import BeatsToMoves, KnownBeats, array_reader
 
 SR = 22050
 BPM = 120.0
@@ -48,24 +48,16 @@ def _progression(chords: list[str], seed: int = 0) -> npt.NDArray[np.float32]:
 
 
 def _feed(audio: npt.NDArray[np.float32]) -> tuple[RepeatMemory, Choreographer]:
-    """Each beat announced one period ahead (when the previous beat starts), as `live` does."""
-
-    def read(start: int, out: npt.NDArray[np.float32]) -> bool:
-        if start < 0 or start + len(out) > len(audio):
-            return False
-        out[:] = audio[start : start + len(out)]
-        return True
-
-    memory = RepeatMemory(SR, read)
+    """The live stage at 30 frames a second, on the song's known beat grid: each beat is decided
+    a period ahead with only the audio heard so far, as `live` does."""
     choreographer = Choreographer(seed=3)
-    n_beats = int(len(audio) / SR / PERIOD_S)
-    for k in range(n_beats):
-        beat_s = k * PERIOD_S
-        source_s = memory.on_beat(beat_s, now_s=beat_s - PERIOD_S + 0.01)
-        if source_s is not None:
-            choreographer.repeat_from(source_s)
-        choreographer.add_interval(BeatInterval(beat_s, beat_s + PERIOD_S, -15.0, 1500.0))
-    return memory, choreographer
+    duration_s = len(audio) / SR
+    beats = KnownBeats(np.arange(0.0, duration_s, PERIOD_S))
+    stage = BeatsToMoves(choreographer, beats, array_reader(audio), SR)
+    for now_s in np.arange(0.0, duration_s - PERIOD_S, 1 / 30):
+        stage.extend(float(now_s), captured_s=float(now_s))
+    assert stage.memory is not None
+    return stage.memory, choreographer
 
 
 VERSE = ["C", "Am", "F", "G", "Em", "Dm", "Bb", "Eb"]  # 8 bars, no two bars alike

@@ -11,22 +11,30 @@ States:
 - ``tracking``: locked to the audio.
 - ``coasting``: the audio still sounds but shows no clear pulse (a breakdown, a held chord); the
   clock keeps the last tempo for up to ``coast_s`` with falling confidence, then goes idle.
-- ``manual``: the operator set the tempo (`tap`, `set_tempo`); the audio may still correct the
-  phase when it agrees with that tempo, and silence does not stop it. `release` hands back.
+- ``manual``: the operator holds the tempo (`set_tempo`, a tap's `align`): it ends on `release`,
+  after ``hold_s``, or when the music stops. While it holds, the audio corrects the phase only
+  when it agrees with that tempo within `MANUAL_TOLERANCE`, so the beats come at the tempo the
+  clock says.
+
+A tempo is never an error once the show runs: one outside the clock's `TempoRange` is folded into
+it by octaves (or clamped) with a log line.
 
 All times are seconds on the input's timeline (the show's master clock). Every read goes through
-one immutable snapshot, swapped whole on each update, so a render thread may read while the
-analysis thread writes.
+one immutable snapshot, swapped whole on each change, so a render thread may read while another
+writes; every change holds one lock, because the analysis thread steers the clock while the show
+thread applies the operator's commands.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from livedance.audio.tempo import PulseEstimate
+from livedance.audio.temporange import DEFAULT_TEMPO, TempoRange
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,13 @@ LATE_BEAT_S = 0.05
 
 TEMPO_TOLERANCE = 0.04
 """Relative tempo difference within which an estimate counts as the same tempo."""
+
+MANUAL_TOLERANCE = 0.015
+"""While the operator holds a tempo, the audio corrects the phase only within this relative
+tempo difference (a wider one would make the beats come at the audio's tempo, not the held one)."""
+
+HOLD_S = 30.0
+"""How long a tempo the operator set holds before the audio steers again (None: until release)."""
 
 
 @dataclass(frozen=True)
@@ -74,36 +89,38 @@ class BeatClock:
     """A second-order phase-locked loop over beat estimates, with tap tempo and an idle state.
 
     Args:
-        min_bpm, max_bpm: tempo range the clock accepts (also for taps and `set_tempo`).
+        tempo: the tempi the clock runs at (an operator's tempo is folded into it).
         coast_s: seconds the clock keeps beating without a clear pulse in the audio.
         relock_s: seconds without an estimate that agrees with the clock (tempo, and phase
             within a fifth of a beat) after which it jumps to an estimate most recent ones share.
         phase_gain: fraction of the phase error corrected per estimate (estimates come ~20/s).
         tempo_gain: fraction of the tempo error corrected per estimate.
+        hold_s: how long an operator's tempo holds (None: until `release`).
     """
 
     def __init__(
         self,
         *,
-        min_bpm: float = 50.0,
-        max_bpm: float = 200.0,
+        tempo: TempoRange = DEFAULT_TEMPO,
         coast_s: float = 10.0,
         relock_s: float = 1.0,
         phase_gain: float = 0.12,
         tempo_gain: float = 0.06,
+        hold_s: float | None = HOLD_S,
     ) -> None:
-        if not 0 < min_bpm < max_bpm:
-            raise ValueError(f"tempo range must satisfy 0 < min < max, got {min_bpm}..{max_bpm}")
-        self.min_bpm, self.max_bpm = float(min_bpm), float(max_bpm)
+        self.tempo = tempo
+        self.hold_s = hold_s
         self.coast_s = float(coast_s)
         self.relock_s = float(relock_s)
         self.phase_gain = float(phase_gain)
         self.tempo_gain = float(tempo_gain)
         self._snap = ClockSnapshot("idle", 0.5, 0.0, None, 0.0)
+        self._lock = threading.RLock()  # every change: the analysis and the show thread steer it
         self._last_support_s: float | None = None  # when an estimate last agreed with the clock
         self._recent: list[tuple[float, PulseEstimate]] = []  # strong estimates, newest last
-        self._taps: list[float] = []
         self._skip_logged: float | None = None  # the last skipped beat logged (debug)
+        self._time_s = 0.0  # the latest time the clock was told about
+        self._hold_until_s: float | None = None  # when the operator's tempo ends (manual state)
 
     # ----------------------------------------------------------------------------- reading
     @property
@@ -174,38 +191,46 @@ class BeatClock:
             estimate: the pulse estimator's latest view of the recent audio.
             now_s: the input time it refers to.
         """
-        if estimate is None or estimate.strength < MIN_STRENGTH:
+        with self._lock:
+            self._advance(now_s)
+            if estimate is None or estimate.strength < MIN_STRENGTH:
+                self._lose_support(now_s)
+                return
+            self._recent = [(t, e) for t, e in self._recent if now_s - t < CONSENSUS_S]
+            self._recent.append((now_s, estimate))
+            snap = self._snap
+            if snap.state == "idle":
+                if estimate.strength >= LOCK_STRENGTH and self._consensus(estimate) >= 0.5:
+                    self._lock_on(estimate, now_s)
+                return
+            ratio = estimate.period_s / snap.period_s
+            phase_error = _wrap((estimate.beat_s - snap.anchor_s) / snap.period_s)
+            tolerance = MANUAL_TOLERANCE if snap.state == "manual" else TEMPO_TOLERANCE
+            same_tempo = abs(math.log(ratio)) < math.log1p(tolerance)
+            if same_tempo and abs(phase_error) < 0.2:
+                self._follow(estimate, phase_error, now_s)
+                return
             self._lose_support(now_s)
-            return
-        self._recent = [(t, e) for t, e in self._recent if now_s - t < CONSENSUS_S]
-        self._recent.append((now_s, estimate))
-        snap = self._snap
-        if snap.state == "idle":
-            if estimate.strength >= LOCK_STRENGTH and self._consensus(estimate) >= 0.5:
-                self._lock(estimate, now_s)
-            return
-        ratio = estimate.period_s / snap.period_s
-        phase_error = _wrap((estimate.beat_s - snap.anchor_s) / snap.period_s)
-        same_tempo = abs(math.log(ratio)) < math.log1p(TEMPO_TOLERANCE)
-        if same_tempo and abs(phase_error) < 0.2:
-            self._follow(estimate, phase_error, now_s)
-            return
-        self._lose_support(now_s)
-        if snap.state == "manual" and not same_tempo:
-            return  # the operator's tempo wins over a disagreeing audio
-        if self._last_support_s is None:  # released: count from the first estimate
-            self._last_support_s = now_s
-        unsupported_s = now_s - self._last_support_s
-        if unsupported_s >= self.relock_s and self._consensus(estimate) >= 0.5:
-            self._lock(estimate, now_s)
+            if snap.state == "manual":
+                return  # the operator's tempo holds until released
+            if self._last_support_s is None:  # released: count from the first estimate
+                self._last_support_s = now_s
+            unsupported_s = now_s - self._last_support_s
+            if unsupported_s >= self.relock_s and self._consensus(estimate) >= 0.5:
+                self._lock_on(estimate, now_s)
 
     def stop(self, now_s: float) -> None:
-        """The music stopped: go idle (a manual clock keeps going). The tempo is remembered."""
-        snap = self._snap
-        if snap.state != "manual" and snap.state != "idle":
-            log.debug("beat clock idle at %.2f s (music stopped)", now_s)
-            self._snap = replace(snap, state="idle", confidence=0.0)
-        self._recent = []
+        """The music stopped: go idle, ending a tempo the operator held. The tempo is kept."""
+        with self._lock:
+            self._time_s = max(self._time_s, now_s)
+            snap = self._snap
+            if snap.state != "idle":
+                log.debug("beat clock idle at %.2f s (music stopped)", now_s)
+                if snap.state == "manual":
+                    log.info("tempo hold ended: the music stopped")
+                self._snap = replace(snap, state="idle", confidence=0.0)
+            self._hold_until_s = None
+            self._recent = []
 
     def beats_until(self, now_s: float) -> list[float]:
         """Beats that have come due by ``now_s`` since the last call (each handed out once).
@@ -213,72 +238,67 @@ class BeatClock:
         A beat is never handed out within half a period of the previous one, so a phase
         correction cannot produce a double beat.
         """
-        snap = self._snap
-        if snap.state == "idle":
-            return []
-        out: list[float] = []
-        # a beat more than a hop or two late (the grid just jumped) is skipped, not sent late
-        t = _next_grid_beat(snap, now_s - LATE_BEAT_S)
-        if log.isEnabledFor(logging.DEBUG) and snap.last_beat_s is not None:
-            missed = _next_grid_beat(snap, snap.last_beat_s)
-            if missed < t and missed != self._skip_logged:
-                self._skip_logged = missed
-                log.debug(
-                    "beat at %.3f s skipped at %.3f s (last %.3f s, %s, %.1f bpm)",
-                    missed, now_s, snap.last_beat_s, snap.state, 60.0 / snap.period_s,
-                )  # fmt: skip
-        while t <= now_s:
-            out.append(t)
-            t += snap.period_s
-        if out:
-            self._snap = replace(self._snap, last_beat_s=out[-1])
-        return out
+        with self._lock:
+            self._advance(now_s)
+            snap = self._snap
+            if snap.state == "idle":
+                return []
+            out: list[float] = []
+            # a beat more than a hop or two late (the grid just jumped) is skipped, not sent late
+            t = _next_grid_beat(snap, now_s - LATE_BEAT_S)
+            if log.isEnabledFor(logging.DEBUG) and snap.last_beat_s is not None:
+                missed = _next_grid_beat(snap, snap.last_beat_s)
+                if missed < t and missed != self._skip_logged:
+                    self._skip_logged = missed
+                    log.debug(
+                        "beat at %.3f s skipped at %.3f s (last %.3f s, %s, %.1f bpm)",
+                        missed, now_s, snap.last_beat_s, snap.state, 60.0 / snap.period_s,
+                    )  # fmt: skip
+            while t <= now_s:
+                out.append(t)
+                t += snap.period_s
+            if out:
+                self._snap = replace(self._snap, last_beat_s=out[-1])
+            return out
 
     # ----------------------------------------------------------------------------- operator
-    def tap(self, t_s: float) -> None:
-        """A tap on the beat (a key, a pad): two or more taps set the tempo and the phase.
+    def set_tempo(self, bpm: float, beat_s: float | None = None) -> float | None:
+        """Hold a tempo the operator asked for (``manual`` state) until released or timed out.
 
-        Taps more than 2 s apart start a new series; the tempo is the least-squares slope over
-        the last eight taps, so a sloppy tap moves it little. A tempo outside the clock's range
-        is ignored. The clock then runs in ``manual`` state until `release`.
-
-        Args:
-            t_s: when the tap happened, on the same timeline as the audio.
-        """
-        if self._taps and t_s - self._taps[-1] > 2.0:
-            self._taps = []
-        self._taps = [*self._taps[-7:], float(t_s)]
-        if len(self._taps) < 2:
-            return
-        n = len(self._taps)
-        mean_k = (n - 1) / 2
-        mean_t = sum(self._taps) / n
-        num = sum((k - mean_k) * (t - mean_t) for k, t in enumerate(self._taps))
-        den = sum((k - mean_k) ** 2 for k in range(n))
-        period = num / den
-        if period <= 0 or not self.min_bpm <= 60.0 / period <= self.max_bpm:
-            log.info("taps %.2f s apart are outside %g..%g bpm", period, self.min_bpm, self.max_bpm)
-            return
-        anchor = mean_t + (n - 1 - mean_k) * period  # the fitted time of the last tap
-        self._set_manual(period, anchor)
-
-    def set_tempo(self, bpm: float, beat_s: float | None = None) -> None:
-        """Set the tempo by hand; the clock then runs in ``manual`` state until `release`.
+        A tempo outside the clock's range is folded into it by octaves, or clamped, and logged;
+        it never raises.
 
         Args:
-            bpm: the tempo.
+            bpm: the tempo asked for.
             beat_s: the time of one beat; None keeps the phase around the latest beat.
 
-        Raises:
-            ValueError: ``bpm`` outside the clock's tempo range.
+        Returns:
+            The tempo the clock now holds, or None when ``bpm`` is not a tempo at all.
         """
-        if not self.min_bpm <= bpm <= self.max_bpm:
-            raise ValueError(f"tempo {bpm} bpm is outside {self.min_bpm:g}..{self.max_bpm:g}")
-        snap = self._snap
-        if beat_s is None:  # keep the phase around the latest beat
-            pivot = snap.last_beat_s if snap.last_beat_s is not None else snap.anchor_s
-            beat_s = _grid_beat_at_or_after(snap, pivot - 0.5 * snap.period_s)
-        self._set_manual(60.0 / bpm, float(beat_s))
+        if not (math.isfinite(bpm) and bpm > 0):
+            log.warning("tempo %r ignored: not a tempo", bpm)
+            return None
+        used = self.tempo.fold(bpm)
+        if abs(used - bpm) > 1e-9:
+            log.info("tempo %.1f bpm is outside %s: holding %.1f", bpm, self.tempo.describe(), used)
+        with self._lock:
+            snap = self._snap
+            if beat_s is None:  # keep the phase around the latest beat
+                pivot = snap.last_beat_s if snap.last_beat_s is not None else snap.anchor_s
+                beat_s = _grid_beat_at_or_after(snap, pivot - 0.5 * snap.period_s)
+            self._hold(60.0 / used, float(beat_s))
+        return used
+
+    def align(self, beat_s: float) -> None:
+        """A beat falls at ``beat_s`` (an operator's tap): shift the grid there, hold the tempo.
+
+        Does nothing while idle (there is no tempo to align yet).
+        """
+        with self._lock:
+            snap = self._snap
+            if snap.state == "idle":
+                return
+            self._hold(snap.period_s, float(beat_s))
 
     def nudge(self, beats: float) -> None:
         """Shift the beat grid (e.g. 0.5 when the dancer is on the off-beat).
@@ -286,23 +306,41 @@ class BeatClock:
         Args:
             beats: the shift in beats, + later, - earlier (0.05 trims a slow projector).
         """
-        snap = self._snap
-        self._snap = replace(snap, anchor_s=snap.anchor_s + beats * snap.period_s)
+        with self._lock:
+            snap = self._snap
+            self._snap = replace(snap, anchor_s=snap.anchor_s + beats * snap.period_s)
 
     def release(self) -> None:
-        """Leave manual mode: the audio steers the clock again."""
-        if self._snap.state == "manual":
-            self._snap = replace(self._snap, state="tracking", confidence=0.5)
-            self._last_support_s = None
+        """End the operator's tempo: the audio steers the clock again."""
+        with self._lock:
+            self._hold_until_s = None
+            if self._snap.state == "manual":
+                self._snap = replace(self._snap, state="tracking", confidence=0.5)
+                self._last_support_s = None
+                log.info("tempo hold released: tracking the audio")
+
+    @property
+    def held_until_s(self) -> float | None:
+        """When the operator's tempo ends (None: not held, or held until released)."""
+        return self._hold_until_s if self._snap.state == "manual" else None
 
     # ----------------------------------------------------------------------------- internals
-    def _set_manual(self, period_s: float, anchor_s: float) -> None:
+    def _advance(self, now_s: float) -> None:
+        """Note the time; a tempo hold whose time is up ends here."""
+        self._time_s = max(self._time_s, now_s)
+        until = self._hold_until_s
+        if until is not None and now_s >= until and self._snap.state == "manual":
+            log.info("tempo hold of %.0f s ended: tracking the audio", self.hold_s or 0.0)
+            self.release()
+
+    def _hold(self, period_s: float, anchor_s: float) -> None:
         self._snap = replace(
             self._snap, state="manual", period_s=period_s, anchor_s=anchor_s, confidence=1.0
         )
+        self._hold_until_s = None if self.hold_s is None else self._time_s + self.hold_s
         log.debug("beat clock manual: %.1f bpm", 60.0 / period_s)
 
-    def _lock(self, estimate: PulseEstimate, now_s: float) -> None:
+    def _lock_on(self, estimate: PulseEstimate, now_s: float) -> None:
         state: State = "manual" if self._snap.state == "manual" else "tracking"
         self._snap = replace(
             self._snap,
@@ -324,7 +362,7 @@ class BeatClock:
         if snap.state != "manual":
             period += self.tempo_gain * (estimate.period_s - period)
             period *= 1.0 + 0.25 * self.phase_gain * phase_error
-            period = min(max(period, 60.0 / self.max_bpm), 60.0 / self.min_bpm)
+            period = min(max(period, self.tempo.min_period_s), self.tempo.max_period_s)
         anchor += self.phase_gain * phase_error * snap.period_s
         confidence = snap.confidence + 0.1 * (min(1.0, estimate.strength * 2) - snap.confidence)
         state: State = "manual" if snap.state == "manual" else "tracking"

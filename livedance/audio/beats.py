@@ -20,6 +20,7 @@ what runs on stage.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aubio
@@ -29,14 +30,13 @@ import numpy.typing as npt
 from livedance.audio.beatclock import BeatClock
 from livedance.audio.novelty import NoveltyFrontEnd
 from livedance.audio.tempo import PulseEstimator
+from livedance.audio.temporange import DEFAULT_TEMPO, TempoRange
 from livedance.songplan import BeatInterval
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOP = 256
 DEFAULT_WIN = 1024
-DEFAULT_MIN_BPM = 50.0
-DEFAULT_MAX_BPM = 200.0
 
 UPDATE_S = 0.05
 """How often the pulse is re-estimated and the clock steered."""
@@ -114,9 +114,9 @@ class BeatTracker:
         sample_rate: of the mono input, Hz.
         hop_samples: samples per `process` call (256 at 44.1 kHz is ~5.8 ms).
         win_samples: analysis window of aubio's phase vocoder and of the spectral centroid.
-        min_bpm, max_bpm: the tempo range the tracker may follow.
+        tempo: the tempo range the tracker may follow (and its new clock runs at).
         clock: the beat clock to steer (a new one by default); pass one to share it with the
-            show, or to tap tempo into it.
+            show.
     """
 
     def __init__(
@@ -125,8 +125,7 @@ class BeatTracker:
         hop_samples: int = DEFAULT_HOP,
         win_samples: int = DEFAULT_WIN,
         *,
-        min_bpm: float = DEFAULT_MIN_BPM,
-        max_bpm: float = DEFAULT_MAX_BPM,
+        tempo: TempoRange = DEFAULT_TEMPO,
         clock: BeatClock | None = None,
     ) -> None:
         self.sample_rate = int(sample_rate)
@@ -135,9 +134,12 @@ class BeatTracker:
         frame_rate = self.sample_rate / self.hop_samples
         self.front_end = NoveltyFrontEnd(self.sample_rate, self.hop_samples, self.win_samples)
         self.estimator = PulseEstimator(
-            frame_rate, min_bpm=min_bpm, max_bpm=max_bpm, latency_s=NOVELTY_LATENCY_S
+            frame_rate,
+            min_bpm=tempo.min_bpm,
+            max_bpm=tempo.max_bpm,
+            latency_s=NOVELTY_LATENCY_S,
         )
-        self.clock = clock if clock is not None else BeatClock(min_bpm=min_bpm, max_bpm=max_bpm)
+        self.clock = clock if clock is not None else BeatClock(tempo=tempo)
         self._onset = aubio.onset("default", self.win_samples, self.hop_samples, self.sample_rate)
         self._update_hops = max(1, round(UPDATE_S * frame_rate))
         self._level_alpha = 1.0 - np.exp(-1.0 / (LEVEL_TIME_S * frame_rate))
@@ -187,8 +189,32 @@ class BeatTracker:
             event = self._beat_event(beat_s, now_s)
         return event
 
-    def process_signal(self, mono: npt.NDArray[np.float32]) -> BeatTrack:
-        """Feed a whole mono signal hop by hop through `process` (zero-padded at the end)."""
+    def skip(self, n_hops: int) -> None:
+        """No input for ``n_hops`` hops (the device was away, or samples were lost): time moves on.
+
+        The beat clock coasts over a short gap; music after a gap longer than `SILENCE_RESET_S`
+        starts a fresh tempo history, as after a silence.
+        """
+        if n_hops <= 0:
+            return
+        self._hops_seen += int(n_hops)
+        self._silent_hops += int(n_hops)
+        self._last_beat_s = None
+        self._sum_sq = self._centroid_weighted = self._centroid_weight = 0.0
+        self._n = 0
+
+    def process_signal(
+        self,
+        mono: npt.NDArray[np.float32],
+        on_hop: Callable[[float], None] | None = None,
+    ) -> BeatTrack:
+        """Feed a whole mono signal hop by hop through `process` (zero-padded at the end).
+
+        Args:
+            mono: the signal.
+            on_hop: called with the input time after each hop (what a live show does between
+                hops, e.g. `livedance.show.stage.dance_causally` extending the dance).
+        """
         n_hops = -(-len(mono) // self.hop_samples)
         padded = np.zeros(n_hops * self.hop_samples, dtype=np.float32)
         padded[: len(mono)] = mono
@@ -200,6 +226,8 @@ class BeatTracker:
                 track.beats.append(event)
             if self.onsets_seen != onsets and self.last_onset_s is not None:
                 track.onset_times_s.append(self.last_onset_s)
+            if on_hop is not None:
+                on_hop(self.time_s)
         return track
 
     def _preferred_period(self) -> float | None:

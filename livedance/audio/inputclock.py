@@ -12,8 +12,10 @@ delay-locked loops of JACK and PortAudio's stream time: the offset between the t
 seen over the last one to two seconds of blocks (the blocks that arrived without delay), so it
 follows a sound card whose clock runs a little slower or faster than the computer's, and samples
 lost to an overflow. Between blocks, and through a held-up callback, the clock keeps running; it
-never runs more than ``max_lead_s`` past the newest sample (a lost device stops it), and never
-goes backwards.
+never runs more than ``max_lead_s`` past the newest sample, and never goes backwards. When the
+line-in declares its device lost (`InputClock.lost`), the clock runs on with the computer's clock
+until blocks come again, so the show keeps its time through an outage; the line-in fills the
+missing stretch of the input timeline with silence before it reopens the device.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class InputClock:
         self._window_best_s = self._previous_best_s = -math.inf
         self._lock = threading.Lock()
         self._last_now_s = 0.0
+        self._lost = False
         self.max_block_late_s = 0.0
         """The latest any block arrived, after the first (seconds)."""
         self.blocks_late = 0
@@ -71,6 +74,7 @@ class InputClock:
     def block(self, captured_samples: int) -> None:
         """A block arrived: ``captured_samples`` samples have been captured in all."""
         wall_s = self._wall()
+        self._lost = False
         captured_s = captured_samples / self.sample_rate
         offset_s = captured_s - wall_s
         if self._state is None or self._state[0] - offset_s >= RESYNC_S:
@@ -88,13 +92,19 @@ class InputClock:
         self.max_block_late_s = max(self.max_block_late_s, late_s)
         self._state = (best_s, captured_s)
 
+    def lost(self) -> None:
+        """The device is gone: run on with the computer's clock until the next block."""
+        self._lost = True
+
     def now(self) -> float:
         """Input time now: seconds on the input timeline (0 until the first block)."""
         state = self._state
         if state is None:
             return 0.0
         offset_s, captured_s = state
-        t_s = min(self._wall() + offset_s, captured_s + self.max_lead_s)
+        t_s = self._wall() + offset_s
+        if not self._lost:
+            t_s = min(t_s, captured_s + self.max_lead_s)
         with self._lock:  # monotonic across the threads that read it
             t_s = max(t_s, captured_s, self._last_now_s)
             self._last_now_s = t_s

@@ -6,7 +6,10 @@ single producer / single consumer, no allocation or locks in the callback) -> an
 (queued for the show, which extends the choreography beat by beat). The master clock of a live
 show is the input timeline: `LineIn.now()` reads it off the computer's clock between blocks and
 through a held-up callback (`livedance.audio.inputclock.InputClock`); `LineIn.captured_s()` is the
-time of the newest sample captured.
+time of the newest sample captured. An input that goes away (unplugged, the sound server
+restarting, or no block for `STALL_S`) is reopened until it returns; meanwhile the input clock runs
+on, and the stretch the device was away is silence on the input timeline, so what the show
+records and analyses after it stays at its time.
 """
 
 from __future__ import annotations
@@ -22,14 +25,22 @@ import numpy as np
 import numpy.typing as npt
 
 from livedance.audio.beats import DEFAULT_HOP, BeatEvent, BeatTracker
+from livedance.audio.device import import_sounddevice
 from livedance.audio.inputclock import InputClock
+from livedance.audio.temporange import DEFAULT_TEMPO, TempoRange
 from livedance.errors import LivedanceError
-from livedance.show.player import import_sounddevice
 
 log = logging.getLogger(__name__)
 
 WARNING_SHOW_S = 3.0
 """How long the HUD shows an input warning (an overflow) after the last one."""
+
+STALL_S = 1.0
+"""An open input that delivers no block for this long is lost (and reopened)."""
+
+START_S = 5.0
+"""A newly opened input may take this long to deliver its first block (a sound server waking a
+suspended source can take over a second) before it counts as lost."""
 
 
 class RingBuffer:
@@ -37,7 +48,8 @@ class RingBuffer:
 
     The writer only advances ``written``; the reader only advances ``read``; each integer store
     is atomic under the GIL, so neither side takes a lock. A reader that falls a whole ring behind
-    loses the oldest samples (counted in ``overruns``).
+    loses the oldest samples (counted in ``overruns``, and in ``lost`` samples: always whole
+    reads, so a reader that counts its reads stays on the timeline).
 
     Args:
         capacity: samples held (a few seconds).
@@ -49,6 +61,7 @@ class RingBuffer:
         self.written = 0
         self.read = 0
         self.overruns = 0
+        self.lost = 0
 
     def write_mono(self, block: npt.NDArray[np.float32]) -> None:
         """Append ``block`` of shape (frames, channels), mixed to mono, without allocating."""
@@ -63,12 +76,32 @@ class RingBuffer:
     def available(self) -> int:
         return self.written - self.read
 
+    def skip(self, n: int) -> None:
+        """``n`` samples that were never captured (the device was away): silence on the timeline.
+
+        Called by the reader's thread while no callback writes; the reader does not read them
+        (it moves on by ``n`` too, and whoever feeds an analysis from it skips them as well).
+        """
+        n = int(n)
+        if n <= 0:
+            return
+        start = self.written
+        for i in range(max(start, start + n - self.capacity), start + n, self.capacity):
+            j = i % self.capacity
+            k = min(self.capacity - j, start + n - i)
+            self._data[j : j + k] = 0.0
+        self.written += n
+        self.read += n
+
     def read_into(self, out: npt.NDArray[np.float32]) -> bool:
         """Fill ``out`` with the next samples; False (nothing taken) when too few are there."""
         n = len(out)
-        if self.written - self.read > self.capacity:
+        behind = self.written - self.read - self.capacity
+        if behind > 0:  # the writer lapped the reader: skip whole reads past the lost samples
+            lost = -(-behind // n) * n
             self.overruns += 1
-            self.read = self.written - self.capacity
+            self.lost += lost
+            self.read += lost
         if self.written - self.read < n:
             return False
         start = self.read % self.capacity
@@ -104,7 +137,7 @@ class LineIn:
         channels: captured (mixed to mono for analysis).
         blocksize: frames per callback.
         latency: PortAudio latency ("low", "high" or seconds).
-        min_bpm, max_bpm: the tempo range the tracker may follow.
+        tempo: the tempo range the tracker may follow.
         tracker: a ready tracker (tests); default: a new one at ``sample_rate``.
         ring_s: seconds the ring holds (benchmarks keep a whole take to compare against).
     """
@@ -117,8 +150,7 @@ class LineIn:
         channels: int = 1,
         blocksize: int = DEFAULT_HOP,
         latency: str | float = "low",
-        min_bpm: float = 60.0,
-        max_bpm: float = 180.0,
+        tempo: TempoRange = DEFAULT_TEMPO,
         tracker: BeatTracker | None = None,
         ring_s: float = 4.0,
     ) -> None:
@@ -128,7 +160,7 @@ class LineIn:
         self.channels = int(channels)
         self.blocksize = int(blocksize)
         self.latency = latency
-        self.tracker = tracker or BeatTracker(self.sample_rate, min_bpm=min_bpm, max_bpm=max_bpm)
+        self.tracker = tracker or BeatTracker(self.sample_rate, tempo=tempo)
         self.clock = self.tracker.clock
         self.ring = RingBuffer(int(self.sample_rate * ring_s))
         self.input_clock = InputClock(self.sample_rate)
@@ -141,6 +173,10 @@ class LineIn:
         self._warning: str | None = None
         self._warning_until_s = 0.0
         self._wall = time.monotonic
+        self._opened_wall_s = 0.0
+        self._reopened = False  # reopened after a loss, the outage not yet skipped
+        self._last_block_wall_s: float | None = None  # None: no block since the input opened
+        self._lost_seen = 0  # ring samples lost to overruns that the tracker skipped
         self._stream: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -189,6 +225,8 @@ class LineIn:
                 latency=self.latency,
                 callback=self._callback,
             )
+            self._opened_wall_s = self._wall()
+            self._last_block_wall_s = None
             self._stream.start()
         except sd.PortAudioError as exc:
             self._stream = None
@@ -219,6 +257,9 @@ class LineIn:
         if status:
             self.statuses += 1  # overflow and friends: reported by the analysis thread
             self._last_status = status
+        self._last_block_wall_s = self._wall()
+        if self._reopened:  # the analysis thread first skips the outage on the input timeline
+            return
         self.ring.write_mono(indata)
         self.input_clock.block(self.ring.written)
 
@@ -243,29 +284,57 @@ class LineIn:
     def _analyse(self) -> None:
         hop = np.zeros(self.tracker.hop_samples, dtype=np.float32)
         while not self._stop.is_set():
-            if self._stream is None or not self._stream.active:
+            if self._stream is None or not self._stream.active or self._stalled():
                 self._reconnect()
                 continue
+            if self._reopened and self._last_block_wall_s is not None:
+                self._skip_outage()
             self._check_status()
             if not self.ring.read_into(hop):
                 time.sleep(0.002)
                 continue
+            if self.ring.lost != self._lost_seen:  # keep the tracker's time on the input's
+                self.tracker.skip((self.ring.lost - self._lost_seen) // len(hop))
+                self._lost_seen = self.ring.lost
             event = self.tracker.process(hop)
             if event is not None:
                 self.beats_seen += 1
                 with contextlib.suppress(queue.Full):  # an undrained queue: newest beats matter
                     self.events.put_nowait(event)
 
+    def _skip_outage(self) -> None:
+        """The reopened device delivers: the time it was away becomes silence on the input
+        timeline (the ring and the tracker skip it, in whole hops), then its blocks go in."""
+        hop = self.tracker.hop_samples
+        gap = round(self.input_clock.now() * self.sample_rate) - self.ring.written
+        if gap > 0:
+            gap = -(-gap // hop) * hop
+            self.ring.skip(gap)
+            self.tracker.skip(gap // hop)
+        self._reopened = False
+
+    def _stalled(self) -> bool:
+        last_s = self._last_block_wall_s
+        if last_s is None:
+            return self._wall() - self._opened_wall_s > START_S
+        return self._wall() - last_s > STALL_S
+
     def _reconnect(self) -> None:
-        """The device went away: report it, idle the beat clock, and poll until it returns."""
+        """The device went away: report it, idle the beat clock, and poll until it returns.
+
+        Meanwhile the input clock runs on. Once the device is back, its blocks are dropped until
+        the analysis thread has skipped the time it was away (`_skip_outage`).
+        """
         if self.error is None:
             self.error = "audio input lost; waiting for the device"
             log.warning("%s", self.error)
+            self.input_clock.lost()
             self.clock.stop(self.tracker.time_s)
         self._close()
         if self._stop.wait(1.0):
             return
         try:
+            self._reopened = True
             self._open()
         except LivedanceError as exc:
             self.error = str(exc)

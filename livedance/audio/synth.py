@@ -14,7 +14,7 @@ against them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,8 @@ class SynthSong:
     beat_times_s: npt.NDArray[np.float64]
     downbeat_times_s: npt.NDArray[np.float64]
     sections: tuple[tuple[float, float, str], ...]
+    progressions: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Each section letter's four bars of chords (scale degrees)."""
 
 
 def synth_song(
@@ -128,6 +130,7 @@ def synth_song(
         beat_times_s=edges,
         downbeat_times_s=edges[::4],
         sections=tuple(sections),
+        progressions={label: part["progression"] for label, part in parts.items()},
     )
 
 

@@ -137,11 +137,6 @@ class PulseEstimator:
         self._prior = np.exp(-0.5 * log_dev**2)
         self._support = [(GRID_PER_OCTAVE, 0.5), (2 * GRID_PER_OCTAVE, 0.25)]
 
-    @property
-    def seconds_available(self) -> float:
-        """Seconds of novelty since the last reset (at most the window)."""
-        return min(self._count, self._size) / self.frame_rate_hz
-
     def push(self, novelty: float) -> None:
         """Append one novelty value (one hop)."""
         self._ring[self._frames % self._size] = novelty

@@ -48,13 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"livedance.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"livedance.cli.{name}":
-                raise
-            continue  # a subcommand still being built
-        module.register(sub)
+        importlib.import_module(f"livedance.cli.{name}").register(sub)
     return parser
 
 

@@ -1,8 +1,10 @@
-"""`livedance beats`: print the beat times of a song, from the song plan or the live tracker.
+"""`livedance beats`: print the beat times of a song, from the song plan or the live stage.
 
 A thin layer over `offline.analysis.analyze_file` (the song plan, offline) and
-`livedance.audio.beats.BeatTracker` (``--causal``: fed hop by hop exactly as on stage, each beat
-with the time it was declared), so anyone can score the beats against their own annotations.
+`livedance.show.stage.dance_causally` (``--causal``: the live tracker and the beats-to-moves
+stage fed hop by hop exactly as on stage; each beat is where a move starts, with the time the
+stage decided it), so anyone can score the beats the dancer lands on against their own
+annotations.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from livedance.cli.showsetup import add_tempo_options, tempo_from_args
+
 log = logging.getLogger(__name__)
 
 
@@ -25,8 +29,9 @@ def register(sub: Any) -> None:
         description=(
             "Print the beat times of SONG in seconds, one per line on stdout (a summary goes to "
             "stderr). By default they come from the song plan (offline analysis, cached); with "
-            "--causal from the live beat tracker, fed hop by hop exactly as on stage: every beat "
-            "is the one the beat clock handed out when it came due, never revised later."
+            "--causal from the live tracker and stage, fed hop by hop exactly as on stage: every "
+            "beat is where `live` starts a move, decided from the audio heard until then and "
+            "never revised later."
         ),
     )
     p.add_argument("song", help="audio file (wav, flac, ogg, mp3, ...)")
@@ -39,12 +44,7 @@ def register(sub: Any) -> None:
         metavar="OUT",
         help="also write the beats as JSON (with declared times, tempo, confidence for --causal)",
     )
-    p.add_argument(
-        "--min-bpm", type=float, default=50.0, help="slowest tempo the live tracker may follow"
-    )
-    p.add_argument(
-        "--max-bpm", type=float, default=200.0, help="fastest tempo the live tracker may follow"
-    )
+    add_tempo_options(p.add_argument_group("tempo range of the live tracker (--causal)"))
     p.add_argument(
         "--no-cache", action="store_true", help="re-analyse the song even if a cached plan exists"
     )
@@ -55,16 +55,11 @@ def run(args: argparse.Namespace) -> int:
     from livedance.errors import LivedanceError
     from livedance.songs import open_audio
 
-    if not 0 < args.min_bpm < args.max_bpm:
-        raise LivedanceError(
-            f"--min-bpm and --max-bpm must satisfy 0 < min < max, got {args.min_bpm:g} and "
-            f"{args.max_bpm:g}",
-            exit_code=2,
-        )
+    tempo = tempo_from_args(args)
     audio, name = open_audio(args.song)
     result = None if args.causal else _song_plan_beats(args.song, use_cache=not args.no_cache)
     if result is None:
-        result = _causal_beats(audio, args.min_bpm, args.max_bpm)
+        result = _causal_beats(audio, tempo)
     if args.json is not None:
         payload = {"song": str(args.song), "duration_s": audio.duration_s, **result}
         try:
@@ -93,9 +88,6 @@ def _song_plan_beats(song: str, *, use_cache: bool) -> dict[str, Any] | None:
     except ImportError as exc:
         log.warning("song analysis unavailable (%s); using the live tracker", exc)
         return None
-    if not hasattr(analysis, "analyze_file"):
-        log.warning("song analysis unavailable; using the live tracker")
-        return None
     plan = analysis.analyze_file(song, use_cache=use_cache)
     return {
         "source": "song plan (offline analysis)",
@@ -104,23 +96,21 @@ def _song_plan_beats(song: str, *, use_cache: bool) -> dict[str, Any] | None:
     }
 
 
-def _causal_beats(audio: Any, min_bpm: float, max_bpm: float) -> dict[str, Any]:
-    """Run the live tracker hop by hop over the file; every beat as it was declared."""
-    from livedance.audio.beats import BeatTracker
+def _causal_beats(audio: Any, tempo: Any) -> dict[str, Any]:
+    """Run the live tracker and stage hop by hop over the file; every beat a move starts on."""
+    from livedance.show.stage import dance_causally
 
-    tracker = BeatTracker(audio.sample_rate, min_bpm=min_bpm, max_bpm=max_bpm)
-    track = tracker.process_signal(audio.mono())
+    dance = dance_causally(audio.mono(), audio.sample_rate, tempo=tempo)
     return {
-        "source": "live tracker (causal)",
-        "tempo_bpm": track.bpm,
-        "beat_times_s": [round(b.time_s, 6) for b in track.beats],
+        "source": "live tracker and stage (causal)",
+        "tempo_bpm": dance.track.bpm,
+        "beat_times_s": [round(m.move.start_s, 6) for m in dance.moves],
         "beats": [
             {
-                "time_s": round(b.time_s, 6),
-                "declared_s": round(b.declared_s, 6),
-                "bpm": round(b.bpm, 3),
-                "confidence": round(b.confidence, 3),
+                "time_s": round(m.move.start_s, 6),
+                "decided_s": round(m.decided_s, 6),
+                "bpm": round(60.0 / (m.move.end_s - m.move.start_s), 3),
             }
-            for b in track.beats
+            for m in dance.moves
         ],
     }

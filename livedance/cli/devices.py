@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedance.show.player import import_sounddevice
+    from livedance.audio.device import import_sounddevice
 
     sd = import_sounddevice()
     devices = sd.query_devices()

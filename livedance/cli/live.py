@@ -7,12 +7,24 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from livedance.cli.args import audio_device, float_above, int_at_least
+from livedance.cli.args import audio_device, float_in, int_at_least
+from livedance.cli.showsetup import (
+    add_renderer_options,
+    add_show_options,
+    add_tempo_options,
+    open_show,
+    renderer_from_args,
+    stop_on_signals,
+    switchable,
+    tempo_from_args,
+)
 
 log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
+    from livedance.audio.beatclock import HOLD_S
+
     p = sub.add_parser(
         "live",
         help="dance to a live audio input (line-in, microphone), beats predicted live",
@@ -32,18 +44,17 @@ def register(sub: Any) -> None:
         "--blocksize", type=int_at_least(32), default=256, help="frames per callback (256)"
     )
     p.add_argument("--latency", default="low", help="PortAudio input latency: low, high or s")
-    p.add_argument("--min-bpm", type=float_above(20), default=60.0, help="slowest tempo (60)")
-    p.add_argument("--max-bpm", type=float_above(30), default=180.0, help="fastest tempo (180)")
-    from livedance.cli.play import add_renderer_options
-
-    add_renderer_options(p)
+    add_tempo_options(p)
     p.add_argument(
-        "--size", type=int, default=None, help="frame size (256, or the model's; scaled to it)"
+        "--tempo-hold",
+        type=float_in(0.0, 3600.0, low_open=False),
+        default=HOLD_S,
+        metavar="S",
+        help="how long a tempo set by tap or OSC holds before the tracker takes over again "
+        f"(default {HOLD_S:g} s; 0: until /livedance/tempo/release or the music stops)",
     )
-    p.add_argument("--fps", type=float_above(0), default=30.0, help="frames per second (30)")
-    p.add_argument("--duration", type=float_above(0), metavar="S", help="stop after S seconds")
-    p.add_argument("--fullscreen", action="store_true", help="start fullscreen (f toggles)")
-    p.add_argument("--headless", action="store_true", help="no window (use with --record)")
+    add_renderer_options(p)
+    add_show_options(p)
     p.add_argument(
         "--record", type=Path, metavar="OUT.mp4",
         help="also write a video with the captured input as its sound (aligned to the frames)",
@@ -52,8 +63,6 @@ def register(sub: Any) -> None:
         "--no-repeats", action="store_true",
         help="do not reuse earlier moves when the music repeats (online repeat memory)",
     )  # fmt: skip
-    p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden")
-    p.add_argument("--seed", type=int, default=0, help="seed of the choreography (0)")
     from livedance.control.options import add_osc_arguments
 
     add_osc_arguments(p.add_argument_group("OSC control (see README: OSC addresses)"))
@@ -61,14 +70,19 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from livedance.audio.beatclock import BeatClock
+    from livedance.audio.beats import BeatTracker
+    from livedance.audio.inputclock import LATE_BLOCK_S
     from livedance.audio.linein import LineIn
     from livedance.choreo import Choreographer
-    from livedance.cli.play import open_show_link, renderer_from_args, switchable
+    from livedance.clock import OffsetClock
     from livedance.errors import LivedanceError
-    from livedance.show.live import LiveOptions, run_live
+    from livedance.show.audiotap import InputAudioTap
+    from livedance.show.loop import ShowOptions, run_show
+    from livedance.show.stage import BeatsToMoves
+    from livedance.show.timeline import LiveTimeline
 
-    if args.min_bpm >= args.max_bpm:
-        raise LivedanceError("--min-bpm must be below --max-bpm", exit_code=2)
+    tempo = tempo_from_args(args)
     if not args.headless:
         from livedance.show.window import check_display
 
@@ -82,37 +96,58 @@ def run(args: argparse.Namespace) -> int:
                 f"--latency: low, high or seconds, got {latency!r}", exit_code=2
             ) from None
     renderer, body = renderer_from_args(args)
+    clock = BeatClock(tempo=tempo, hold_s=args.tempo_hold or None)
     line = LineIn(
         args.input,
         sample_rate=args.samplerate,
         channels=args.channels,
         blocksize=args.blocksize,
         latency=latency,
-        min_bpm=args.min_bpm,
-        max_bpm=args.max_bpm,
+        tracker=BeatTracker(args.samplerate, tempo=tempo, clock=clock),
     ).start()
-    choreographer = Choreographer(seed=args.seed, body=body)
-    renderer = switchable(args, renderer, choreographer)
-    link = open_show_link(args, choreographer, hud=not args.no_hud, renderer=renderer)
-    link.beat_clock = line.clock
-    options = LiveOptions(
-        fps=args.fps,
-        duration_s=args.duration,
-        headless=args.headless,
-        fullscreen=args.fullscreen,
-        record=args.record,
-        hud=not args.no_hud,
-        repeats=not args.no_repeats,
-    )
+    restore_signals = stop_on_signals()
+    operator = None
     try:
-        stats = run_live(line, choreographer, renderer, options, link)
+        choreographer = Choreographer(seed=args.seed, body=body)
+        renderer = switchable(args, renderer, choreographer)
+        origin_s = line.now()
+        stage = BeatsToMoves(
+            choreographer,
+            line.clock,
+            line.ring.peek,
+            line.sample_rate,
+            repeats=not args.no_repeats,
+        )
+        timeline = LiveTimeline(stage, line.clock, line, origin_s=origin_s)
+        show_clock = OffsetClock(line, origin_s)
+        operator, outputs = open_show(
+            args, timeline, show_clock, renderer, title="livedance live",
+            input_tap=lambda: InputAudioTap(line.ring, line.sample_rate, origin_s, line.captured_s),
+        )  # fmt: skip
+        stats = run_show(
+            timeline,
+            show_clock,
+            renderer,
+            outputs,
+            operator,
+            ShowOptions(fps=args.fps, duration_s=args.duration),
+        )
     finally:
-        link.close()
+        restore_signals()
+        if operator is not None:
+            operator.close()
         line.stop()
+    repeated = sum(m.reason == "repeat" for m in choreographer.moves)
+    input_clock = line.input_clock
+    log.info(
+        "audio input: %d blocks more than %.0f ms late (the latest %.0f ms), %d status flags",
+        input_clock.blocks_late, LATE_BLOCK_S * 1e3, input_clock.max_block_late_s * 1e3,
+        line.statuses,
+    )  # fmt: skip
     print(
-        f"live: {stats.frames_shown} frames, {stats.beats_heard} beats heard, "
-        f"{stats.moves_added} moves ({stats.moves_repeated} repeated), "
-        f"{stats.frames_late} frames not shown ({stats.frames_skipped} skipped by a renderer "
+        f"live: {stats.frames_shown} frames, {line.beats_seen} beats heard, "
+        f"{stage.moves_added} moves ({repeated} repeated), "
+        f"{stats.frames_late} frames not shown ({stats.slots_skipped} skipped by a renderer "
         f"slower than {args.fps:g} fps), {stats.beat_frames_shown} of {stats.beat_frames} beats "
         "shown on their frame" + (f", recorded to {args.record}" if args.record else "")
     )

@@ -12,8 +12,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from livedance.cli.args import float_above, int_at_least
-from livedance.cli.play import add_renderer_options, renderer_from_args
+from livedance.cli.args import int_at_least
+from livedance.cli.showsetup import (
+    add_renderer_options,
+    add_show_options,
+    add_tempo_options,
+    renderer_from_args,
+    song_plan,
+    tempo_from_args,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +41,7 @@ def register(sub: Any) -> None:
         "-o", "--output", type=Path, required=True, metavar="OUT.mp4", help="video file to write"
     )
     add_renderer_options(p)
-    p.add_argument(
-        "--size",
-        type=int_at_least(32),
-        default=None,
-        help="frame size in pixels, square (default 256, or the model's own size; a model's frames "
-        "are scaled to it)",
-    )
-    p.add_argument(
-        "--fps", type=float_above(0), default=30.0, help="frames per second (default 30)"
-    )
-    p.add_argument(
-        "--seed", type=int, default=0, help="seed of the choreography's random choices (default 0)"
-    )
-    p.add_argument(
-        "--duration", type=float_above(0), metavar="S", help="render only the first S seconds"
-    )
+    add_show_options(p, window=False)
     p.add_argument(
         "--batch",
         type=int_at_least(1),
@@ -62,6 +54,7 @@ def register(sub: Any) -> None:
         default="plan",
         help="beats from the song plan (default) or the causal live tracker run over the file",
     )
+    add_tempo_options(p.add_argument_group("tempo range of --tracker causal"))
     p.add_argument(
         "--no-cache", action="store_true", help="re-analyse the song even if a cached plan exists"
     )
@@ -69,25 +62,24 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedance.choreo import choreograph
-    from livedance.show.offline import render_video
-    from livedance.songs import prepare_song
+    from livedance.show.filerender import render_video
+    from livedance.songs import dance_song, open_audio
 
+    tempo = tempo_from_args(args)
     renderer, body = renderer_from_args(args)  # refuse a bad model before analysing the song
-    song = prepare_song(
-        args.song, demo=args.demo, tracker=args.tracker, use_cache=not args.no_cache
-    )
-    choreographer = choreograph(song.intervals, plan=song.plan, seed=args.seed, body=body)
+    audio, name = open_audio(args.song, demo=args.demo)
+    plan = song_plan(audio, args.song, tracker=args.tracker, use_cache=not args.no_cache)
+    dance = dance_song(audio, name, plan=plan, seed=args.seed, body=body, tempo=tempo)
     stats = render_video(
-        song.audio.segment(args.duration),
-        choreographer.pose_at,
+        audio.segment(args.duration),
+        dance.choreographer.pose_at,
         renderer,
         args.output,
         fps=args.fps,
         batch_frames=args.batch,
     )
     print(
-        f"{song.name}: {stats.frames} frames ({renderer.name}, {renderer.width_px}x"
+        f"{name}: {stats.frames} frames ({renderer.name}, {renderer.width_px}x"
         f"{renderer.height_px}) in {stats.wall_s:.1f} s ({stats.render_fps:.1f} fps) "
         f"to {args.output}"
     )

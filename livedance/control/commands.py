@@ -14,9 +14,11 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from livedance.audio.temporange import ANY_TEMPO
+
 PREFIX = "/livedance"
-MIN_BPM = 30.0
-MAX_BPM = 300.0
+MIN_BPM = ANY_TEMPO.min_bpm
+MAX_BPM = ANY_TEMPO.max_bpm
 MAX_NUDGE_BEATS = 4.0  # one 4/4 bar either way: enough to move the downbeat anywhere
 MAX_TEXT_CHARS = 1024
 
@@ -34,6 +36,11 @@ class SetTempo:
     """
 
     bpm: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseTempo:
+    """End a tempo set by `SetTempo` or tap tempo: the beat tracker steers again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +121,16 @@ class LoadModel:
 
 
 Command = (
-    SetTempo | Tap | Nudge | ForceAction | SetIntensity | Blackout | Freeze | ShowHud | LoadModel
+    SetTempo
+    | ReleaseTempo
+    | Tap
+    | Nudge
+    | ForceAction
+    | SetIntensity
+    | Blackout
+    | Freeze
+    | ShowHud
+    | LoadModel
 )
 
 
@@ -176,6 +192,15 @@ def _tempo(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Co
     return SetTempo(_number(args, "bpm", MIN_BPM, MAX_BPM))
 
 
+def _release(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
+    # a button's press (1, or no argument) releases; its release (0) does nothing
+    if len(args) > 1:
+        raise CommandError(f"expected 0 or 1 argument, got {len(args)}")
+    if args and not _switch(args, "release"):
+        return None
+    return ReleaseTempo()
+
+
 def _tap(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
     # Buttons on desks and TouchOSC send 1 on press and 0 on release: only the press is a tap.
     if len(args) > 1:
@@ -221,7 +246,21 @@ _Parser = Callable[[Sequence[Any], float, Collection[str] | None], Command | Non
 _BPM_RANGE = f"{MIN_BPM:g}..{MAX_BPM:g}"
 _NUDGE_RANGE = f"-{MAX_NUDGE_BEATS:g}..{MAX_NUDGE_BEATS:g}"
 _TABLE: tuple[tuple[AddressSpec, _Parser], ...] = (
-    (AddressSpec(f"{PREFIX}/tempo", "f", "set the tempo in BPM", _BPM_RANGE), _tempo),
+    (
+        AddressSpec(
+            f"{PREFIX}/tempo",
+            "f",
+            "hold this tempo in BPM (folded into the show's range) until released or timed out",
+            _BPM_RANGE,
+        ),
+        _tempo,
+    ),
+    (
+        AddressSpec(
+            f"{PREFIX}/tempo/release", "(i)", "end a held tempo: track the music again", "-"
+        ),
+        _release,
+    ),
     (
         AddressSpec(f"{PREFIX}/tap", "(i)", "tap tempo: a beat is now; 0 (release) ignored", "-"),
         _tap,

@@ -14,10 +14,10 @@ import logging
 from collections.abc import Collection
 from typing import Any
 
+from livedance.clock import Clock
 from livedance.control.osc import DEFAULT_HOST, DEFAULT_PORT, OscControl
 from livedance.control.osc_out import OscOut, parse_host_port
 from livedance.errors import LivedanceError
-from livedance.show.clock import Clock
 
 log = logging.getLogger(__name__)
 

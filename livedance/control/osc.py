@@ -25,11 +25,11 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_packet import OscPacket
 from pythonosc.osc_server import BlockingOSCUDPServer
 
+from livedance.clock import Clock, MonotonicClock
 from livedance.control.commands import INPUT_ADDRESSES, Command, CommandError, parse_message
 from livedance.control.inbox import CommandInbox
 from livedance.control.logs import RateLimitedLog
 from livedance.errors import LivedanceError
-from livedance.show.clock import Clock, MonotonicClock
 
 log = logging.getLogger(__name__)
 

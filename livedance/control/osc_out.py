@@ -23,18 +23,14 @@ from typing import Any
 from pythonosc.osc_message_builder import BuildError
 from pythonosc.udp_client import SimpleUDPClient
 
+from livedance.clock import Clock
 from livedance.control.logs import RateLimitedLog
 from livedance.errors import LivedanceError
-from livedance.show.clock import Clock
 
 log = logging.getLogger(__name__)
 
 BEAT_ADDRESS = "/livedance/beat"
 ACTION_ADDRESS = "/livedance/action"
-OUTPUT_ADDRESSES = (
-    (BEAT_ADDRESS, "i f f", "a beat: its index (from 0), the tempo in BPM, confidence 0..1"),
-    (ACTION_ADDRESS, "s i", "the action changed: its name and number, at the beat it starts"),
-)
 
 OscArg = int | float | str | bool
 

@@ -24,6 +24,7 @@ from livedance.control.commands import (
     Freeze,
     LoadModel,
     Nudge,
+    ReleaseTempo,
     SetIntensity,
     SetTempo,
     ShowHud,
@@ -42,6 +43,7 @@ class Requests:
 
     Attributes:
         tempo_bpm: set the beat clock to this tempo (from `/tempo` or tap tempo; latest wins).
+        release_tempo: end a held tempo (a later tempo in the same frame wins over it).
         beat_at_s: a beat falls at this clock time (the latest tap): align the beat phase to it.
         nudge_beats: shift the beat phase by this many beats (nudges add up).
         action: dance this action on the next beat interval (`Choreographer.force_next`).
@@ -49,6 +51,7 @@ class Requests:
     """
 
     tempo_bpm: float | None = None
+    release_tempo: bool = False
     beat_at_s: float | None = None
     nudge_beats: float = 0.0
     action: str | None = None
@@ -111,7 +114,13 @@ def apply_command(state: ShowControls, command: Command) -> ShowControls:
             return replace(state, hud=on)
         case SetTempo(bpm):
             # A typed tempo overrides what was being tapped.
-            return replace(state, taps_s=(), requests=replace(req, tempo_bpm=bpm))
+            return replace(
+                state, taps_s=(), requests=replace(req, tempo_bpm=bpm, release_tempo=False)
+            )
+        case ReleaseTempo():
+            return replace(
+                state, taps_s=(), requests=replace(req, tempo_bpm=None, release_tempo=True)
+            )
         case Nudge(beats):
             total = max(-MAX_NUDGE_BEATS, min(MAX_NUDGE_BEATS, req.nudge_beats + beats))
             return replace(state, requests=replace(req, nudge_beats=total))

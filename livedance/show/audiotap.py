@@ -38,6 +38,7 @@ class InputAudioTap:
     ) -> None:
         self.ring = ring
         self.sample_rate = int(sample_rate)
+        self.start_s = float(start_s)
         self.start_sample = round(start_s * self.sample_rate)
         self._now = now
         self._cursor = self.start_sample
@@ -90,7 +91,8 @@ class InputAudioTap:
         self._file.close()
         if self.lost_samples:
             log.warning(
-                "recording: %.2f s of input audio were lost (the show stalled)",
+                "recording: %.2f s of input were gone from the ring when copied (the show "
+                "stalled): written as silence",
                 self.lost_samples / self.sample_rate,
             )
         return self.path

@@ -79,7 +79,11 @@ class VideoRecorder:
             "-movflags", "+faststart", "-f", "mp4", str(self._partial),
         ]  # fmt: skip
         try:
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+            # its own session: a Ctrl-C in the terminal reaches livedance, which then finishes
+            # the file, and not ffmpeg, which would cut it short under our feet
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+            )
         except OSError as exc:
             raise LivedanceError(f"cannot start ffmpeg to record {self.path}: {exc}") from None
 
@@ -138,6 +142,16 @@ class VideoRecorder:
             raise LivedanceError(f"cannot write {self.path}: {exc}") from None
         log.info("recorded %d frames to %s", self.frames_written, self.path)
         return self.path
+
+    def abort(self) -> None:
+        """Stop ffmpeg and leave no file behind (the show never started)."""
+        with contextlib.suppress(OSError):
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+        self._proc.kill()
+        self._proc.wait()
+        self._tmpdir.cleanup()
+        self._partial.unlink(missing_ok=True)
 
     def _mux(self, audio_wav: Path) -> None:
         """Replace the partial file by one with ``audio_wav`` as its sound (video copied)."""

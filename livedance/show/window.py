@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from livedance.errors import LivedanceError
-from livedance.show.hud import HudInfo, draw_hud
-
-if TYPE_CHECKING:
-    from livedance.show.showlink import ShowLink
 
 KEY_QUIT = frozenset({ord("q"), 27})  # q, Esc
 KEY_HUD = ord("h")
@@ -64,6 +60,23 @@ class Window:
         cv2.imshow(self.title, frame)
         return int(cv2.waitKey(max(1, wait_ms)))
 
+    def show_and_keys(self, frame: npt.NDArray[np.uint8]) -> Literal["quit", "tap", "hud"] | None:
+        """Show a frame; the show's keys pressed meanwhile (``f`` is handled here).
+
+        Returns:
+            ``quit`` (q, Esc, or the window closed), ``tap`` (space), ``hud`` (h), or None.
+        """
+        key = self.show(frame)
+        if key in KEY_QUIT or self.closed:
+            return "quit"
+        if key == KEY_TAP:
+            return "tap"
+        if key == KEY_HUD:
+            return "hud"
+        if key == KEY_FULLSCREEN:
+            self.toggle_fullscreen()
+        return None
+
     @property
     def closed(self) -> bool:
         """True once the user closed the window with the window manager."""
@@ -78,49 +91,3 @@ class Window:
             cv2.waitKey(1)
         except cv2.error:
             pass
-
-
-class Screen:
-    """A show's window with its HUD and keys: what `play` and `live` share.
-
-    ``h`` toggles the HUD (through the show link when there is one, so OSC ``/livedance/hud``
-    and the key agree), ``f`` fullscreen; `present` reports quitting (q, Esc, window closed)
-    and the tap key to the show loop.
-
-    Args:
-        window: the open window.
-        hud: whether the HUD starts visible (ignored with a link: the link holds it).
-        link: the show's OSC link, if any.
-    """
-
-    def __init__(self, window: Window, hud: bool, link: ShowLink | None = None) -> None:
-        self.window, self.link, self._hud = window, link, hud
-
-    @property
-    def hud_on(self) -> bool:
-        return self.link.hud if self.link is not None else self._hud
-
-    def with_hud(self, frame: npt.NDArray[np.uint8], info: HudInfo) -> npt.NDArray[np.uint8]:
-        """A copy of the frame with the HUD drawn on it (ask `hud_on` first)."""
-        display = frame.copy()
-        draw_hud(display, info)
-        return display
-
-    def present(self, display: npt.NDArray[np.uint8]) -> Literal["quit", "tap"] | None:
-        """Show the frame and handle the keys pressed meanwhile."""
-        key = self.window.show(display)
-        if key in KEY_QUIT or self.window.closed:
-            return "quit"
-        if key == KEY_TAP:
-            return "tap"
-        if key == KEY_HUD:
-            if self.link is not None:
-                self.link.toggle_hud()
-            else:
-                self._hud = not self._hud
-        elif key == KEY_FULLSCREEN:
-            self.window.toggle_fullscreen()
-        return None
-
-    def close(self) -> None:
-        self.window.close()

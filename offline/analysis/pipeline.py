@@ -24,7 +24,7 @@ from offline.analysis import beats, features, lines, sections, selfsim
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "6"
+ANALYSIS_VERSION = "7"
 """Bumped whenever a code change alters plans: cached plans of another version are recomputed."""
 
 ANALYSIS_SR = 22050
@@ -114,7 +114,7 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
     for message in warnings:
         log.warning("%s", message)
     power = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP_SAMPLES)) ** 2
-    intervals = features.beat_intervals(y, power, grid.beat_times_s, sr=sr, hop_samples=HOP_SAMPLES)
+    intervals = features.beat_intervals(y, grid.beat_times_s, sr=sr)
     result = SongAnalysis(plan=None, y=y, sr=sr, grid=grid)  # type: ignore[arg-type]
     downbeats = grid.downbeat_times_s
     beat_sections = [sections.BeatSection(0, len(grid.beat_times_s) - 1, "A")]

@@ -16,8 +16,6 @@ is closest (mean squared joint distance over joints present in both, in pixels).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import numpy.typing as npt
 
@@ -85,35 +83,6 @@ class PoseRedetector:
     def close(self) -> None:
         """Release the detector."""
         self._source.close()
-
-
-def redetect_errors(
-    frames_bgr: Iterable[npt.NDArray[np.uint8]],
-    reference_px: npt.NDArray[np.floating],
-    width_px: int,
-    height_px: int,
-) -> npt.NDArray[np.float64]:
-    """Keypoint MSE (px^2) of each frame of a sequence against its input pose; NaN where missed.
-
-    Args:
-        frames_bgr: the frames, in time order.
-        reference_px: ``(n, 18, 3)`` input keypoints in pixels.
-        width_px, height_px: frame size.
-
-    Returns:
-        ``(n,)`` errors.
-    """
-    detector = PoseRedetector(width_px, height_px)
-    try:
-        errors = [
-            keypoint_sq_errors(
-                ref, detector.detect(frame, i), min_detected_confidence=detector.min_confidence
-            )
-            for i, (frame, ref) in enumerate(zip(frames_bgr, reference_px, strict=True))
-        ]
-    finally:
-        detector.close()
-    return np.asarray(errors, np.float64)
 
 
 def nearest_poses(

@@ -1,15 +1,16 @@
 """Render-ahead: frames rendered on their own thread before their display time.
 
-The arrow "choreography -> frame renderer -> window" of DESIGN.md, for shows whose choreography is
-known ahead (a file). A worker thread asks the choreography for the pose of each display slot
-ahead of the master clock, renders it and puts it on a small bounded queue; the display side takes
-frames in slot order and shows each when the clock reaches its slot. When the renderer is slower
-than the frame rate the worker skips slots it could not finish before their deadline (estimated
-from its own recent render times) and the display side drops frames that arrive late, so the
-video thins out while the audio, which runs on its own sound-card callback, never waits. Given
-the show's accents (the beats, where each move starts), a slow worker never skips the frame of a
-beat: when a beat's slot would pass while it renders the next slot, it renders the beat's slot
-instead, so the move's key pose is shown on the beat.
+The arrow "choreography -> frame renderer -> window" of DESIGN.md: the choreography is known ahead
+(a file) or predicted a beat ahead (live). A worker thread asks the choreography for the pose of
+each display slot ahead of the master clock, renders it and puts it on a small bounded queue; the
+display side takes frames in slot order and shows each when the clock reaches its slot. When the
+renderer is slower than the frame rate the worker skips slots it could not finish before their
+deadline (estimated from its own recent render times) and the display side drops frames that arrive
+late, so the video thins out while the audio, which runs on its own sound-card callback, never
+waits. Given the show's accents (the beats, where each move starts), a slow worker never skips the
+frame of a beat: when a beat's slot would pass while it renders the next slot, it renders the
+beat's slot instead, so the move's key pose is shown on the beat. Without dropping (a headless
+render), the worker renders every slot in order, as fast as the display side takes them.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from livedance.clock import Clock
 from livedance.render import FrameRenderer
-from livedance.show.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class RenderAhead:
         timer: what render times are measured with, in seconds (the wall by default: an audio
             clock moves in blocks of a few ms, too coarse for a frame's render time).
         accents: the show's beats; a slow renderer then never skips a beat's frame.
+        drop: skip slots that cannot be ready in time (False: render every slot).
     """
 
     def __init__(
@@ -88,8 +90,10 @@ class RenderAhead:
         first_slot: int = 0,
         timer: Callable[[], float] = time.perf_counter,
         accents: Accents | None = None,
+        drop: bool = True,
     ) -> None:
         self.pose_at = pose_at
+        self.drop = drop
         self.accents = accents
         self.timer = timer
         self.renderer = renderer
@@ -118,6 +122,12 @@ class RenderAhead:
         self._thread.start()
         return self
 
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
+        """Wait until the first frame is rendered (or the worker ended), at most ``timeout_s``."""
+        deadline = time.perf_counter() + timeout_s
+        while self._queue.empty() and self._thread.is_alive() and time.perf_counter() < deadline:
+            time.sleep(0.002)
+
     def stop(self) -> None:
         """Stop the worker (it finishes the frame it is rendering) and wait for it."""
         self._stop.set()  # a worker blocked on a full queue sees it within 50 ms
@@ -137,16 +147,22 @@ class RenderAhead:
         return item
 
     def next_slot_due(self, now_s: float) -> int:
-        """The earliest slot a frame started now can still be ready for (deadline-aware)."""
-        return math.floor((now_s + self.render_s_ema) * self.fps) + 1
+        """The earliest slot a frame started now can still be ready for (deadline-aware).
+
+        That is the first slot at or after the moment the frame would be done; before the show's
+        clock starts (0) with nothing rendered yet, slot 0.
+        """
+        return math.ceil((now_s + self.render_s_ema) * self.fps - 1e-9)
 
     def _work(self) -> None:
         try:
             while not self._stop.is_set():
                 now_s = self.clock.now()
-                slot = max(self._next_slot, self.next_slot_due(now_s))
-                if self.accents is not None and self.frames_rendered > 0:
-                    slot = self._accent_slot(slot, self.accents, now_s)
+                slot = self._next_slot
+                if self.drop:
+                    slot = max(slot, self.next_slot_due(now_s))
+                    if self.accents is not None and self.frames_rendered > 0:
+                        slot = self._accent_slot(slot, self.accents, now_s)
                 if self.frames_rendered > 0:  # the jump to the clock at the start is no drop
                     self.slots_skipped += slot - self._next_slot
                 if slot >= self.n_slots:

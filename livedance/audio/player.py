@@ -14,26 +14,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from livedance.audio.device import NO_AUDIO_HINT, import_sounddevice
 from livedance.audio.io import Audio
 from livedance.errors import LivedanceError
 
 log = logging.getLogger(__name__)
-
-NO_AUDIO_HINT = (
-    "see `livedance devices`, or use --mute (window, no sound) or --headless --record OUT.mp4"
-)
-
-
-def import_sounddevice() -> Any:
-    """Import sounddevice, turning a missing PortAudio library into a clear error."""
-    try:
-        import sounddevice
-    except OSError as exc:  # sounddevice raises OSError when libportaudio is absent
-        raise LivedanceError(
-            f"audio is unavailable: {exc} (install PortAudio, e.g. `apt install libportaudio2`); "
-            + NO_AUDIO_HINT
-        ) from None
-    return sounddevice
 
 
 class AudioPlayer:

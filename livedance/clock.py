@@ -2,6 +2,7 @@
 
 DESIGN.md: the audio playback position for files, the input stream time for line-in. A clock is
 passed into the show, so tests and headless renders give it a frame clock and run the real engine.
+The bottom layer of livedance: audio, control and show all read time through this protocol.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    """Song time in seconds; ``now()`` never goes backwards."""
+    """Time in seconds; ``now()`` never goes backwards."""
 
     def now(self) -> float: ...
 
@@ -30,7 +31,7 @@ class MonotonicClock:
 
 
 class FrameClock:
-    """Time advanced frame by frame by the renderer itself (headless renders and recordings)."""
+    """Time set frame by frame by the show itself (headless renders and recordings)."""
 
     def __init__(self, fps: float) -> None:
         self.fps = float(fps)
@@ -39,5 +40,20 @@ class FrameClock:
     def now(self) -> float:
         return self.frame / self.fps
 
-    def advance(self) -> None:
-        self.frame += 1
+    def advance(self, to_frame: int | None = None) -> None:
+        """Move to the next frame, or to ``to_frame``."""
+        self.frame = self.frame + 1 if to_frame is None else max(self.frame, int(to_frame))
+
+
+class OffsetClock:
+    """Another clock read from an origin: ``now() = source.now() - origin_s``.
+
+    A live show's time starts at 0 on its first frame while the input timeline has run since the
+    device opened.
+    """
+
+    def __init__(self, source: Clock, origin_s: float) -> None:
+        self.source, self.origin_s = source, float(origin_s)
+
+    def now(self) -> float:
+        return self.source.now() - self.origin_s

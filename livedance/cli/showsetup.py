@@ -1,0 +1,279 @@
+"""What `play`, `live` and `render` share on the command line: options, and setting a show up.
+
+The options of the renderer (``--model``, ``--stick``, ...), of the show (``--fps``, ``--size``,
+``--record``, ...), of the tempo range (``--tempo``, ``--min-bpm``, ``--max-bpm``) and of OSC;
+and from them, the renderer, the song plan (the one place the live runtime reaches into the
+offline analysis), the operator and the outputs handed to `livedance.show.loop.run_show`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from livedance.audio.io import Audio
+from livedance.audio.temporange import PRESETS, TempoRange, tempo_range
+from livedance.cli.args import float_above, float_in, int_in
+from livedance.clock import Clock
+from livedance.errors import LivedanceError
+from livedance.songplan import SongPlan
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DEADBAND_PX = 1.0
+
+
+# --------------------------------------------------------------------------------- options
+def add_renderer_options(p: argparse.ArgumentParser) -> None:
+    """--model, --stick, --device, --blend, --deadband, --size."""
+    p.add_argument(
+        "--model",
+        type=Path,
+        metavar="PATH.onnx",
+        help="generator exported by `livedance export` (default: models/default.onnx when "
+        "present, else stick figures)",
+    )
+    p.add_argument(
+        "--stick", action="store_true", help="draw stick figures even when a model is available"
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda", "tensorrt"),
+        default="auto",
+        help="where the generator runs (default auto: TensorRT, then CUDA, then CPU, whichever "
+        "this machine can really use)",
+    )
+    p.add_argument(
+        "--blend",
+        type=float_in(0.0, 0.9, low_open=False),
+        default=0.0,
+        metavar="W",
+        help="temporal smoothing of generator frames: each frame keeps weight W (0..0.9) of the "
+        "previous one; hides flicker, smears fast moves (default 0: off)",
+    )
+    p.add_argument(
+        "--deadband",
+        type=float_in(0.0, 1000.0, low_open=False),
+        default=DEFAULT_DEADBAND_PX,
+        metavar="PX",
+        help="hold keypoints that moved less than PX pixels, so a held pose does not flicker "
+        f"(default {DEFAULT_DEADBAND_PX:g}; 0 turns it off)",
+    )
+    p.add_argument(
+        "--size",
+        type=int_in(32, 4096),
+        default=None,
+        metavar="N",
+        help="frame size in pixels, square (default 256, or the model's own size; a model's frames "
+        "are scaled to it)",
+    )
+
+
+def add_show_options(p: argparse.ArgumentParser, *, window: bool = True) -> None:
+    """--fps, --duration, --seed, and (``window``) --fullscreen, --headless, --no-hud, --record."""
+    p.add_argument(
+        "--fps", type=float_in(0.0, 240.0), default=30.0, help="frames per second (default 30)"
+    )
+    p.add_argument("--duration", type=float_above(0), metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the choreography's random choices (default 0)"
+    )
+    if not window:
+        return
+    p.add_argument("--fullscreen", action="store_true", help="start fullscreen (f toggles)")
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no window (and for `play` no sound): render every frame (use with --record)",
+    )
+    p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (h toggles)")
+
+
+def add_tempo_options(p: argparse.ArgumentParser) -> None:
+    """--tempo PRESET, --min-bpm, --max-bpm: the tempo range the live tracker follows."""
+    p.add_argument(
+        "--tempo",
+        choices=tuple(PRESETS),
+        default=None,
+        metavar="PRESET",
+        help="tempo range by genre: "
+        + ", ".join(f"{k} {v.describe()}" for k, v in PRESETS.items()),
+    )
+    p.add_argument(
+        "--min-bpm", type=float_above(0), default=None, help="slowest tempo (overrides --tempo)"
+    )
+    p.add_argument(
+        "--max-bpm", type=float_above(0), default=None, help="fastest tempo (overrides --tempo)"
+    )
+
+
+def tempo_from_args(args: argparse.Namespace) -> TempoRange:
+    """The tempo range the options ask for (one line, exit 2, when they make none)."""
+    try:
+        return tempo_range(args.tempo, min_bpm=args.min_bpm, max_bpm=args.max_bpm)
+    except ValueError as exc:
+        raise LivedanceError(
+            f"--min-bpm/--max-bpm: {exc}".replace("tempo range must satisfy", "need"), exit_code=2
+        ) from None
+
+
+# --------------------------------------------------------------------------------- renderer
+def renderer_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The renderer and the Body the choreography must use, from the renderer options."""
+    from livedance.neural.generator import choose_renderer
+
+    return choose_renderer(
+        args.model,
+        stick=args.stick,
+        size_px=args.size,
+        device=args.device,
+        temporal_blend=args.blend,
+        deadband_px=args.deadband,
+    )
+
+
+def switchable(args: argparse.Namespace, renderer: Any, choreographer: Any) -> Any:
+    """``renderer`` made replaceable by OSC ``/livedance/model`` (onto the choreographer's Body)."""
+    from livedance.neural.switch import SwitchableRenderer
+
+    def use_body(body: Any) -> None:
+        choreographer.body = body
+
+    return SwitchableRenderer(
+        renderer,
+        on_body=use_body,
+        device=args.device,
+        temporal_blend=args.blend,
+        deadband_px=args.deadband,
+    )
+
+
+# --------------------------------------------------------------------------------- songs
+def song_plan(audio: Audio, song: str | None, *, tracker: str, use_cache: bool) -> SongPlan | None:
+    """The song plan `play` and `render` dance to (None: ``--tracker causal``, or no analysis).
+
+    Analyses the song (cached by content) with `offline.analysis`, imported here so the live
+    runtime never needs the offline half.
+    """
+    if tracker != "plan":
+        return None
+    try:
+        from offline import analysis
+    except ImportError as exc:  # analysis not installed: the live tracker still dances
+        log.warning("song analysis unavailable (%s); using the causal beat tracker", exc)
+        return None
+    if song is not None:
+        return analysis.analyze_file(song, use_cache=use_cache)
+    import hashlib
+
+    digest = hashlib.sha256(audio.samples.tobytes()).hexdigest()
+    return analysis.analyze_audio(audio, sha256=digest)
+
+
+# --------------------------------------------------------------------------------- the show
+def open_operator(
+    args: argparse.Namespace, timeline: Any, clock: Clock, renderer: Any
+) -> tuple[Any, list[Any]]:
+    """The operator (OSC control in) and the OSC beat output, from the ``--osc-*`` options.
+
+    Returns:
+        The `Operator`, and ``[BeatOutput]`` when ``--osc-out`` asks for one (else ``[]``).
+    """
+    from livedance.control.options import open_osc
+    from livedance.show.operator import Operator
+    from livedance.show.outputs import BeatOutput
+
+    names = [a.name for a in timeline.choreographer.actions]
+    control, out = open_osc(args, clock=clock, action_names=names)
+    if control is not None:
+        print(f"OSC control on {args.osc_host}:{control.port}", flush=True)
+    switcher = getattr(renderer, "switch", None)
+    operator = Operator(timeline, control=control, hud=not args.no_hud, model_switcher=switcher)
+    if switcher is not None:  # the outcome of a switch replaces "loading model ..." on the HUD
+        renderer.notify = operator.tell
+    return operator, ([BeatOutput(out, timeline)] if out is not None else [])
+
+
+def open_show(
+    args: argparse.Namespace,
+    timeline: Any,
+    clock: Clock,
+    renderer: Any,
+    *,
+    title: str,
+    sound: Audio | None = None,
+    input_tap: Callable[[], Any] | None = None,
+) -> tuple[Any, list[Any]]:
+    """The operator and every output the options ask for, opened before the show starts.
+
+    Args:
+        args: the show's options (``--osc-*``, ``--record``, ``--headless``, ``--fullscreen``).
+        timeline, clock, renderer: the show's.
+        title: the window's title.
+        sound: a song recorded as the sound of ``--record`` (play).
+        input_tap: makes the `InputAudioTap` recorded as the sound (live).
+
+    Returns:
+        The `Operator`, and the outputs (OSC beats, recorder, window). If one cannot be opened,
+        those opened already are closed and the error is raised.
+    """
+    from livedance.show.outputs import RecorderOutput
+    from livedance.show.recorder import VideoRecorder
+
+    operator, outputs = open_operator(args, timeline, clock, renderer)
+    try:
+        if args.record:
+            recorder = VideoRecorder(
+                args.record, args.fps, renderer.width_px, renderer.height_px, sound
+            )
+            tap = input_tap() if input_tap is not None else None
+            outputs.append(RecorderOutput(recorder, tap=tap, fps=args.fps))
+        window = open_window(args, title, renderer)
+        if window is not None:
+            outputs.append(window)
+    except BaseException:
+        for output in outputs:
+            output.abort()
+        operator.close()
+        raise
+    return operator, outputs
+
+
+def open_window(args: argparse.Namespace, title: str, renderer: Any) -> Any:
+    """The stage window output (None with ``--headless``)."""
+    if args.headless:
+        return None
+    from livedance.show.outputs import WindowOutput
+    from livedance.show.window import Window
+
+    return WindowOutput(Window(title, renderer.width_px, renderer.height_px, args.fullscreen))
+
+
+def stop_on_signals() -> Callable[[], None]:
+    """Make SIGTERM and SIGHUP end the show as Ctrl-C does (files closed, recording playable).
+
+    The first signal raises KeyboardInterrupt in the main thread; later ones are ignored while the
+    show closes its outputs. Returns a function that puts the old handlers back.
+    """
+    received = False
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal received
+        if received:
+            log.warning("%s: still closing the show", signal.Signals(signum).name)
+            return
+        received = True
+        log.info("%s: stopping the show", signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+
+    def restore() -> None:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+    return restore

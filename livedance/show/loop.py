@@ -1,0 +1,350 @@
+"""The show loop: one loop for every show, a song or line-in, in a window or into a file.
+
+DESIGN.md's "choreographer -> frame renderer -> window / recorder", scheduled on the master clock.
+`run_show` takes
+
+- a timeline (`livedance.show.timeline`): the dance in show time, which it keeps extended
+  (nothing to do for a planned song; the beats-to-moves stage for line-in);
+- a clock in show time (0 at the first frame): the audio player's position for a song, the input
+  timeline for line-in, the system timer with ``--mute``, or a `FrameClock` that the loop itself
+  sets to each frame for a headless render (then nothing is dropped or late);
+- the renderer, and the operator (OSC commands and keys: `livedance.show.operator`);
+- a list of outputs (`livedance.show.outputs`: window, recorder, OSC beats).
+
+Each frame is rendered ahead of its display slot on a worker thread (`RenderAhead`), waits for
+its moment on the clock, goes through the operator's blackout and freeze, and is handed to every
+output with the HUD; a frame whose moment has passed by more than one frame is late (shown to no
+window, still recorded), and slots the renderer could not make are skipped, never the frame of a
+beat. The audio never waits for video. Ctrl-C (and SIGTERM, see the CLI) end the show as the
+operator's quit does: every output is closed properly, so a recording is a playable file.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from livedance.clock import Clock, FrameClock
+from livedance.pose import Pose
+from livedance.render import FrameRenderer
+from livedance.show.hud import HudInfo
+from livedance.show.operator import Operator
+from livedance.show.outputs import Output, ShowFrame
+from livedance.show.render_ahead import RenderAhead, RenderedFrame, beat_slot
+from livedance.show.timeline import Timeline
+
+log = logging.getLogger(__name__)
+
+LATE_FRAMES = 1.0
+"""A frame is late once its slot is over: the clock has passed it by this many frame periods."""
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    """How to run a show.
+
+    Attributes:
+        fps: display frames per second.
+        duration_s: the show's length (None: until stopped; a live show).
+        progress: a progress bar (headless renders).
+        queue_frames: rendered frames that may wait for display.
+    """
+
+    fps: float = 30.0
+    duration_s: float | None = None
+    progress: bool = False
+    queue_frames: int = 3
+
+
+@dataclass(frozen=True)
+class ShowStats:
+    """What a show did.
+
+    ``frames_late`` counts every display slot not shown: ``slots_skipped`` of them the renderer
+    never rendered because it is slower than the frame rate (the video thins out on purpose), the
+    rest were rendered but came after their moment.
+    """
+
+    slots: int
+    frames_shown: int
+    frames_late: int
+    slots_skipped: int
+    beat_frames: int
+    """Moves that started within the show (after its first frame)."""
+    beat_frames_shown: int
+    """Of those, the moves whose first frame (the slot at or after the beat) was shown."""
+    duration_s: float
+    stopped_early: bool
+    render_fps: float
+    latency_ms: float
+
+    def summary(self) -> str:
+        """One line for the log: what was shown, what was late, whether every beat was hit."""
+        stopped = ", stopped early" if self.stopped_early else ""
+        return (
+            f"{self.slots} slots in {self.duration_s:.1f} s{stopped}: {self.frames_shown} shown, "
+            f"{self.frames_late} late ({self.slots_skipped} skipped by the renderer); "
+            f"{self.beat_frames_shown}/{self.beat_frames} beat frames shown; "
+            f"render {self.render_fps:.0f} fps, render to display {self.latency_ms:.0f} ms"
+        )
+
+
+def run_show(
+    timeline: Timeline,
+    clock: Clock,
+    renderer: FrameRenderer,
+    outputs: Sequence[Output],
+    operator: Operator,
+    options: ShowOptions,
+    *,
+    start: Callable[[], None] | None = None,
+    finished: Callable[[], bool] | None = None,
+) -> ShowStats:
+    """Run a show until its duration, the operator's quit, Ctrl-C, or ``finished()``.
+
+    Args:
+        timeline: the dance.
+        clock: show time; a `FrameClock` makes a headless render (every slot, as fast as
+            possible).
+        renderer: poses to frames.
+        outputs: where the frames and beats go; each is closed when the show ends.
+        operator: OSC commands and keys.
+        options: see `ShowOptions`.
+        start: starts the clock (the song's playback, the timer); called once the first frame
+            is rendered, so the first slot is not late for the renderer's warm-up. None: the
+            clock runs already (line-in) or is the loop's own `FrameClock`.
+        finished: the show's source has ended (the song played to its end).
+
+    Returns:
+        Frame, beat and timing counts.
+    """
+    return _Show(timeline, clock, renderer, outputs, operator, options, start, finished).run()
+
+
+class _Show:
+    def __init__(
+        self,
+        timeline: Timeline,
+        clock: Clock,
+        renderer: FrameRenderer,
+        outputs: Sequence[Output],
+        operator: Operator,
+        options: ShowOptions,
+        start: Callable[[], None] | None,
+        finished: Callable[[], bool] | None,
+    ) -> None:
+        self.timeline, self.clock, self.renderer = timeline, clock, renderer
+        self.outputs, self.operator, self.options = list(outputs), operator, options
+        self.start, self.finished = start, finished
+        self.fps = float(options.fps)
+        self.realtime = not isinstance(clock, FrameClock)
+        duration_s = options.duration_s
+        self.n_slots = round(duration_s * self.fps) if duration_s is not None else sys.maxsize
+        self.shown = self.beat_frames_shown = 0
+        self.last_slot = -1
+        self.stopped_early = False
+        self.fps_ema = self.fps
+        self.latency_ms = 0.0
+        self._last_show_s: float | None = None
+        self.ahead = RenderAhead(
+            self._pose_for,
+            renderer,
+            clock,
+            self.fps,
+            self.n_slots,
+            queue_frames=options.queue_frames,
+            accents=timeline.accents,
+            drop=self.realtime,
+        )
+        self.minutes = _MinuteLog(self.ahead, timeline)
+
+    def _pose_for(self, show_s: float) -> Pose:  # on the render worker's thread
+        pose = self.timeline.pose_at(show_s)
+        return self.operator.shape(pose, self.timeline.to_dance_s(show_s))
+
+    def run(self) -> ShowStats:
+        bounded = self.n_slots < sys.maxsize
+        bar = tqdm(
+            total=self.n_slots if bounded else None,
+            unit="frame",
+            desc="render",
+            disable=not (self.options.progress and bounded),
+            leave=False,
+        )
+        self.ahead.start()
+        try:
+            if self.start is not None:
+                self.ahead.wait_ready()
+                self.start()
+            while not self.stopped_early:
+                if self.finished is not None and self.finished():
+                    break
+                item = self._next_frame()
+                if item is None:
+                    break
+                if isinstance(item, RenderedFrame):
+                    self._present(item)
+                    bar.update(item.slot + 1 - bar.n)
+        except KeyboardInterrupt:
+            self.stopped_early = True
+            log.info("show stopped")
+        finally:
+            bar.close()
+            self.ahead.stop()
+            self.minutes.flush()
+            stats = self._stats()
+            self._close_outputs(stats)
+        log.info("show: %s", stats.summary())
+        return stats
+
+    def _next_frame(self) -> RenderedFrame | bool | None:
+        """One pass: extend, steer, tick the outputs, take the next rendered frame.
+
+        Returns:
+            The frame, False when none came yet, None at the end of the show.
+        """
+        now_s = self.clock.now()
+        self.timeline.extend(now_s)
+        self.operator.on_frame(now_s)
+        for output in self.outputs:
+            output.tick(now_s)
+        try:
+            return self.ahead.get(timeout_s=0.05)
+        except queue.Empty:
+            return False
+
+    def _present(self, item: RenderedFrame) -> None:
+        slot, t_slot = item.slot, item.slot / self.fps
+        if self.realtime:
+            _wait_until(self.clock, t_slot)
+        else:
+            assert isinstance(self.clock, FrameClock)
+            self.clock.advance(slot)
+        now_s = self.clock.now()
+        on_time = now_s - t_slot <= LATE_FRAMES / self.fps
+        self.minutes.frame(t_slot, on_time)
+        self.last_slot = slot
+        operator = self.operator
+        image = operator.present(item.frame)
+        hud = self._hud(t_slot) if on_time and operator.hud and not operator.blackout else None
+        frame = ShowFrame(slot, image, on_time)
+        for output in self.outputs:
+            event = output.frame(frame, hud)
+            if event == "quit":
+                self.stopped_early = True
+            elif event is not None:
+                operator.key(event, now_s)
+        if not on_time:
+            return
+        self.shown += 1
+        self.latency_ms += 0.1 * ((now_s - item.render_start_s) * 1e3 - self.latency_ms)
+        wall_s = time.perf_counter()
+        if self._last_show_s is not None:
+            self.fps_ema += 0.1 * (1.0 / max(1e-3, wall_s - self._last_show_s) - self.fps_ema)
+        self._last_show_s = wall_s
+        fps = self.fps
+        starts = self.timeline.accents((slot - 2) / fps, (slot + 1) / fps)
+        self.beat_frames_shown += sum(slot > 0 and beat_slot(t, fps) == slot for t in starts)
+
+    def _hud(self, t_slot: float) -> HudInfo:
+        beat = self.timeline.beat_at(t_slot)
+        ahead = self.ahead
+        return HudInfo(
+            fps=self.fps_ema,
+            bpm=beat.bpm,
+            beat_phase=beat.phase,
+            action=beat.action,
+            time_s=t_slot,
+            renderer=self.renderer.name,
+            dropped=max(0, self.last_slot + 1 - self.shown),
+            render_fps=ahead.render_fps,
+            latency_ms=self.latency_ms,
+            notice=self.timeline.problem or self.operator.notice,
+        )
+
+    def _stats(self) -> ShowStats:
+        # every slot is shown or counted late: up to the show's end, or to the last one reached
+        # when it was stopped (slots the renderer skipped at the very end count late too)
+        bounded = self.n_slots < sys.maxsize
+        end_slot = self.n_slots if bounded and not self.stopped_early else self.last_slot + 1
+        late = max(0, end_slot - self.shown)
+        fps = self.fps
+        beat_slots = [beat_slot(t, fps) for t in self.timeline.accents(0.0, end_slot / fps)]
+        return ShowStats(
+            slots=end_slot,
+            frames_shown=self.shown,
+            frames_late=late,
+            slots_skipped=min(late, self.ahead.slots_skipped),
+            beat_frames=sum(0 < s < end_slot for s in beat_slots),
+            beat_frames_shown=self.beat_frames_shown,
+            duration_s=end_slot / fps,
+            stopped_early=self.stopped_early,
+            render_fps=self.ahead.render_fps,
+            latency_ms=self.latency_ms,
+        )
+
+    def _close_outputs(self, stats: ShowStats) -> None:
+        """Close every output, even when one fails (the first failure is raised after)."""
+        error: BaseException | None = None
+        for output in self.outputs:
+            try:
+                output.close(stats.slots, stopped_early=stats.stopped_early)
+            except BaseException as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+
+
+class _MinuteLog:
+    """Logs, once a minute of show time, what that minute showed: the soak's drift figures.
+
+    Frames shown, slots skipped by the renderer and frames late, the mean render time of the
+    minute's frames and, live, the beats heard.
+    """
+
+    def __init__(self, ahead: RenderAhead, timeline: Timeline) -> None:
+        self.ahead, self.timeline = ahead, timeline
+        self.minute = 0
+        self.shown = self.late = 0
+        self.skipped0 = self.beats0 = self.rendered0 = 0
+        self.render_s0 = 0.0
+
+    def frame(self, show_s: float, shown: bool) -> None:
+        """Count one display slot at ``show_s`` (shown, or not shown in time)."""
+        if show_s >= 60.0 * (self.minute + 1):
+            self.flush()
+        self.shown += shown
+        self.late += not shown
+
+    def flush(self) -> None:
+        """Log the minute counted so far (and at the show's end, the last part of one)."""
+        if self.shown + self.late == 0:
+            return
+        ahead = self.ahead
+        skipped, beats = ahead.slots_skipped, self.timeline.beats_heard
+        rendered, render_s = ahead.frames_rendered, ahead.render_s_total
+        mean_ms = 1e3 * (render_s - self.render_s0) / max(1, rendered - self.rendered0)
+        heard = "" if beats is None else f", {beats - self.beats0} beats heard"
+        log.info(
+            "minute %d: %d frames shown, %d skipped, %d late, render %.1f ms%s",
+            self.minute + 1, self.shown, skipped - self.skipped0, self.late, mean_ms, heard,
+        )  # fmt: skip
+        self.minute += 1
+        self.shown = self.late = 0
+        self.skipped0, self.beats0 = skipped, beats or 0
+        self.rendered0, self.render_s0 = rendered, render_s
+
+
+def _wait_until(clock: Clock, t_s: float) -> None:
+    """Sleep until the clock reaches ``t_s`` (the last millisecond is left to imshow/waitKey)."""
+    while True:
+        remaining = t_s - clock.now()
+        if remaining <= 0.002:
+            return
+        time.sleep(min(remaining - 0.001, 0.02))
