@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from livedance.machine import describe
+from livedance.measure.machine import describe
 
 
 def _cli(*args: str) -> None:

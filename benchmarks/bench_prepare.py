@@ -24,7 +24,7 @@ from pathlib import Path
 
 from livedance import __version__
 from livedance.ffmpeg import ffmpeg_exe
-from livedance.machine import cpu_model
+from livedance.measure.machine import cpu_model
 from offline.prepare import PrepareOptions, parse_size, prepare_dataset
 
 REPO = Path(__file__).resolve().parents[1]

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 
 from livedance import __version__
-from livedance.machine import describe
+from livedance.measure.machine import describe
 from offline.metrics.evaluate import evaluate_model, label_grid
 from offline.metrics.table import PAPER_TABLE_I, format_table
 

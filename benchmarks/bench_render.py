@@ -1,6 +1,6 @@
 """Can the generator keep up at 30 fps on this machine? Writes results/render.json and render.md.
 
-The same code as `livedance bench render` (`livedance.cli.bench.run_render_bench`): generator
+The same code as `livedance bench render` (`livedance.measure.render.run_render_bench`): generator
 time per frame (median, p99, ratio to the 33.3 ms budget), whole live-loop fps, batched offline
 fps and the ONNX Runtime op profile, for the given model (default models/default.onnx when
 present) and random-weight generators of the paper's width (ngf 64/4/9) and real-time widths
@@ -16,7 +16,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from livedance.cli.bench import markdown_table, run_render_bench, write_results
+from livedance.measure.render import markdown_table, run_render_bench, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 

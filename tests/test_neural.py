@@ -371,7 +371,7 @@ def test_window_show_renders_ahead_and_records_every_slot(
 
 def test_timing_generators_export_with_a_contract(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    from livedance.neural.bench import generator_gflop
+    from livedance.measure.render import generator_gflop
     from offline.timing_models import export_timing_model
 
     path = export_timing_model(tmp_path / "g.onnx", ngf=4, n_downsample=2, n_blocks=1, size_px=64)

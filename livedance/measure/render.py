@@ -1,9 +1,9 @@
 """Frame renderer measurements: generator time, whole-loop fps, where CPU time goes, flicker.
 
 Shared by `livedance bench render` and `benchmarks/bench_render.py` (DESIGN.md: every stage is
-measured by a benchmark that writes a results file). Works on any exported generator; the
-comparison widths are random-weight exports built by `offline.timing_models` (timing does not
-depend on the weights).
+measured by a benchmark that writes a results file); `run_render_bench` is the whole benchmark.
+Works on any exported generator; the comparison widths are random-weight exports built by
+`offline.timing_models` (timing does not depend on the weights).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from livedance.choreo import idle_pose
+from livedance.errors import LivedanceError
+from livedance.measure.machine import describe
 from livedance.neural.contract import INPUT_NAME, OUTPUT_NAME, sticks_to_input
 from livedance.neural.generator import NeuralRenderer, flicker_score, open_session
 from livedance.show.hud import HudInfo, draw_hud
@@ -30,6 +32,13 @@ log = logging.getLogger(__name__)
 
 BUDGET_MS = 1000.0 / 30.0
 """One frame at 30 fps."""
+
+WIDTHS = (
+    ("real-time width ngf16/3/6", 16, 3, 6),
+    ("ngf32/3/6", 32, 3, 6),
+    ("paper width ngf64/4/9", 64, 4, 9),
+)
+"""Comparison generators (ngf, downsamplings, residual blocks), exported with random weights."""
 
 
 def _poses(n_frames: int, body: Any) -> npt.NDArray[np.float32]:
@@ -194,3 +203,120 @@ def generator_gflop(model_path: str | Path) -> float | None:
             _, c_in, h, wd = shapes[node.input[0]]
             macs += c_in * h * wd * kernel
     return round(2 * macs / 1e9, 2)
+
+
+def run_render_bench(
+    *,
+    model: Path | None,
+    size_px: int = 256,
+    n_frames: int = 60,
+    widths: bool = True,
+    device: str = "auto",
+) -> dict[str, Any]:
+    """Time the given (or default) model and the comparison widths.
+
+    Args:
+        model: a generator; None: models/default.onnx when present.
+        size_px: frame size of the comparison generators.
+        n_frames: frames timed per model (the slow paper width gets at most 8).
+        widths: also build and time the comparison generators (torch).
+        device: ONNX Runtime device.
+
+    Returns:
+        A JSON-friendly dict of every measurement.
+    """
+    from livedance.neural.generator import DEFAULT_MODEL
+
+    if model is None and DEFAULT_MODEL.is_file():
+        model = DEFAULT_MODEL
+    entries: list[tuple[str, Path, dict[str, Any]]] = []
+    if model is not None:
+        entries.append((f"model {model.name}", model, {}))
+    with tempfile.TemporaryDirectory(prefix="livedance-bench-") as tmp:
+        if widths:
+            try:
+                from offline.timing_models import export_timing_model
+            except ImportError as exc:
+                raise LivedanceError(
+                    f"comparison generators need torch ({exc}); use --no-widths"
+                ) from None
+            for label, ngf, n_down, n_blocks in WIDTHS:
+                path = Path(tmp) / f"ngf{ngf}_{n_down}_{n_blocks}.onnx"
+                log.info("exporting %s", label)
+                export_timing_model(
+                    path, ngf=ngf, n_downsample=n_down, n_blocks=n_blocks, size_px=size_px
+                )
+                arch = {"ngf": ngf, "n_downsample": n_down, "n_blocks": n_blocks}
+                entries.append((label, path, arch))
+        if not entries:
+            raise LivedanceError("nothing to time: give --model or drop --no-widths")
+        rows = []
+        for label, path, arch in entries:
+            renderer = NeuralRenderer(path, device=device)
+            slow = "ngf64" in label or (arch.get("ngf", 0) >= 64)
+            frames = min(n_frames, 8) if slow else n_frames
+            log.info("timing %s (%d frames)", label, frames)
+            rows.append(
+                {
+                    "label": label,
+                    "size_px": renderer.width_px,
+                    "provider": renderer.provider,
+                    "architecture": arch or renderer.contract.generator,
+                    "gflop_per_frame": generator_gflop(path),
+                    "generator": time_generator(renderer, frames),
+                    "loop": time_loop(renderer, frames),
+                    "batched": time_batched(renderer, max(16, frames)),
+                    "profile": profile_op_types(path, n_frames=3 if slow else 10),
+                }
+            )
+        flicker_path = entries[0][1]
+        flicker = {"model": entries[0][0], "scores": flicker_study(flicker_path)}
+    return {
+        "benchmark": "render",
+        "machine": describe(),
+        "budget_ms": round(BUDGET_MS, 2),
+        "models": rows,
+        "flicker": flicker,
+    }
+
+
+def write_results(results: dict[str, Any], json_path: Path) -> None:
+    """Write the JSON results and a Markdown table beside them (same name, ``.md``)."""
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    json_path.with_suffix(".md").write_text(markdown_table(results) + "\n")
+    log.info("wrote %s", json_path)
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """The results as Markdown: a timing table, the op profile, the flicker table."""
+    lines = [
+        f"Render benchmark on {results['machine']['cpu']} ({results['machine']['cores']} cores, "
+        f"{results['machine'].get('cpu_flags', '?')}); "
+        f"budget {results['budget_ms']} ms per frame (30 fps).",
+        "",
+        "| generator | size | GFLOP/frame | generator median / p99 ms | whole loop median / "
+        "p99 ms | loop p99 x budget | loop fps | batched fps | top op types (share of time) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    budget_ms = float(results["budget_ms"])
+    for row in results["models"]:
+        g, loop = row["generator"], row["loop"]
+        ops = ", ".join(f"{p['op']} {p['share']:.0%}" for p in row["profile"][:4])
+        lines.append(
+            f"| {row['label']} | {row['size_px']} | {row.get('gflop_per_frame')} | "
+            f"{g['median_ms']} / {g['p99_ms']} | {loop['median_ms']} / {loop['p99_ms']} | "
+            f"{loop['p99_ms'] / budget_ms:.2f} | {loop['fps']} | {row['batched']['fps']} | {ops} |"
+        )
+    flicker = results["flicker"]
+    scenes = list(next(iter(flicker["scores"].values())))
+    lines += [
+        "",
+        f"Flicker on a held pose ({flicker['model']}): mean |frame difference|, 0..255 levels.",
+        "",
+        "| reduction | " + " | ".join(scenes) + " |",
+        "| --- |" + " --- |" * len(scenes),
+    ]
+    for name, scores in flicker["scores"].items():
+        lines.append(f"| {name} | " + " | ".join(str(scores[s]) for s in scenes) + " |")
+    return "\n".join(lines)
