@@ -15,7 +15,11 @@ from livedance.errors import LivedanceError
 KEY_QUIT = frozenset({ord("q"), 27})  # q, Esc
 KEY_HUD = ord("h")
 KEY_FULLSCREEN = ord("f")
+KeyEvent = Literal["quit", "tap", "hud", "double", "half", "release"]
+"""What a key pressed in the window asks of the show."""
+
 KEY_TAP = ord(" ")
+KEY_DOUBLE, KEY_HALF, KEY_RELEASE = ord("]"), ord("["), ord("r")
 
 
 def check_display() -> None:
@@ -60,7 +64,7 @@ class Window:
         cv2.imshow(self.title, frame)
         return int(cv2.waitKey(max(1, wait_ms)))
 
-    def show_and_keys(self, frame: npt.NDArray[np.uint8]) -> Literal["quit", "tap", "hud"] | None:
+    def show_and_keys(self, frame: npt.NDArray[np.uint8]) -> KeyEvent | None:
         """Show a frame; the show's keys pressed meanwhile (``f`` is handled here).
 
         Returns:
@@ -71,6 +75,12 @@ class Window:
             return "quit"
         if key == KEY_TAP:
             return "tap"
+        if key == KEY_DOUBLE:
+            return "double"
+        if key == KEY_HALF:
+            return "half"
+        if key == KEY_RELEASE:
+            return "release"
         if key == KEY_HUD:
             return "hud"
         if key == KEY_FULLSCREEN:
