@@ -50,6 +50,17 @@ class ScaleTempo:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkOne:
+    """The operator says "this is the one": the beat nearest ``t_s`` starts a bar.
+
+    Attributes:
+        t_s: when the button was pressed, on the show's control clock.
+    """
+
+    t_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseTempo:
     """End a tempo set by `SetTempo` or tap tempo: the beat tracker steers again."""
 
@@ -135,6 +146,7 @@ Command = (
     SetTempo
     | ScaleTempo
     | ReleaseTempo
+    | MarkOne
     | Tap
     | Nudge
     | ForceAction
@@ -228,6 +240,10 @@ def _half(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Com
     return ScaleTempo(0.5) if _button(args, "half") else None
 
 
+def _one(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
+    return MarkOne(t_s) if _button(args, "one") else None
+
+
 def _tap(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
     # Buttons on desks and TouchOSC send 1 on press and 0 on release: only the press is a tap.
     if len(args) > 1:
@@ -305,6 +321,15 @@ _TABLE: tuple[tuple[AddressSpec, _Parser], ...] = (
             "-",
         ),
         _half,
+    ),
+    (
+        AddressSpec(
+            f"{PREFIX}/one",
+            "(i)",
+            "this is the one: the beat nearest now starts a bar (its move gets the accent)",
+            "-",
+        ),
+        _one,
     ),
     (
         AddressSpec(f"{PREFIX}/tap", "(i)", "tap tempo: a beat is now; 0 (release) ignored", "-"),

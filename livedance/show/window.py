@@ -15,11 +15,11 @@ from livedance.errors import LivedanceError
 KEY_QUIT = frozenset({ord("q"), 27})  # q, Esc
 KEY_HUD = ord("h")
 KEY_FULLSCREEN = ord("f")
-KeyEvent = Literal["quit", "tap", "hud", "double", "half", "release"]
+KeyEvent = Literal["quit", "tap", "hud", "double", "half", "release", "one"]
 """What a key pressed in the window asks of the show."""
 
 KEY_TAP = ord(" ")
-KEY_DOUBLE, KEY_HALF, KEY_RELEASE = ord("]"), ord("["), ord("r")
+KEY_DOUBLE, KEY_HALF, KEY_RELEASE, KEY_ONE = ord("]"), ord("["), ord("r"), ord("1")
 
 
 def check_display() -> None:
@@ -81,6 +81,8 @@ class Window:
             return "half"
         if key == KEY_RELEASE:
             return "release"
+        if key == KEY_ONE:
+            return "one"
         if key == KEY_HUD:
             return "hud"
         if key == KEY_FULLSCREEN:
