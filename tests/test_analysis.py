@@ -363,3 +363,17 @@ def test_a_repeat_of_real_recordings_is_found_with_its_lag() -> None:
         for s in plan.sections
     ), plan.sections
     assert len(plan.downbeat_times_s) >= len(plan.beat_times_s) // 4 - 1
+
+
+def test_sections_move_from_the_frame_grid_to_the_beats_keeping_their_links() -> None:
+    from offline.analysis.pipeline import _to_beats
+    from offline.analysis.sections import BeatSection
+
+    beats = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
+    grid = np.array([0.0, 0.52, 0.55, 1.49, 2.0, 2.5])  # B shrinks to nothing on the beats
+    on_grid = [BeatSection(0, 1, "A"), BeatSection(1, 2, "B"),
+               BeatSection(2, 3, "A", repeats=0), BeatSection(3, 5, "B", repeats=1, shift=2)]  # fmt: skip
+    moved = _to_beats(on_grid, grid, beats)
+    assert [(s.start_beat, s.end_beat, s.label, s.repeats, s.shift) for s in moved] == [
+        (0, 1, "A", None, 0), (1, 3, "A", 0, 0), (3, 5, "B", None, 0)
+    ]  # fmt: skip

@@ -286,14 +286,27 @@ def _find_sections(
 def _to_beats(
     on_grid: list[sections.BeatSection], grid_times_s: FloatArray, beat_times_s: FloatArray
 ) -> list[sections.BeatSection]:
-    """Sections on the even grid moved to the nearest tracked beats."""
+    """Sections on the frame grid moved to the nearest tracked beats (``repeats`` re-indexed;
+    a section that shrinks to nothing is dropped, and so is any link to it)."""
     index = np.abs(grid_times_s[:, None] - beat_times_s[None, :]).argmin(axis=1)
     index[0], index[-1] = 0, len(beat_times_s) - 1
-    out = []
-    for s in on_grid:
+    kept: dict[int, int] = {}
+    out: list[sections.BeatSection] = []
+    for i, s in enumerate(on_grid):
         start, end = int(index[s.start_beat]), int(index[s.end_beat])
-        if end > start:
-            out.append(dataclasses.replace(s, start_beat=start, end_beat=end))
+        if end <= start:
+            continue
+        kept[i] = len(out)
+        repeats = None if s.repeats is None else kept.get(s.repeats)
+        out.append(
+            dataclasses.replace(
+                s,
+                start_beat=start,
+                end_beat=end,
+                repeats=repeats,
+                shift=s.shift if repeats is not None else 0,
+            )
+        )
     return out
 
 
