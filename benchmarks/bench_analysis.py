@@ -35,8 +35,8 @@ from realset.arrange import HELD_OUT as ARRANGED_HELD_OUT
 from realset.arrange import TUNING as ARRANGED_TUNING
 from realset.arrange import build_all, default_cache
 
+from livedance.audio.composer import compose_song
 from livedance.audio.io import content_sha256, load_audio
-from livedance.audio.synth import synth_song
 from livedance.songplan import Section
 from offline.analysis import ANALYSIS_VERSION, analyze_audio
 
@@ -95,7 +95,7 @@ def bench_synth(
 ) -> list[dict]:
     rows = []
     for case in _cases(n, spec):
-        song = synth_song(sr=SR, bars_per_section=4, **case)
+        song = compose_song(sr=SR, bars_per_section=4, **case)
         started = time.perf_counter()
         plan = analyze_audio(song.audio, sha256="synth")
         elapsed = time.perf_counter() - started
@@ -205,7 +205,7 @@ def bench_real(folder: Path, with_pychorus: bool) -> list[dict]:
     librosa's caches and compiled kernels) are reported on their own, not in the first song.
     """
     started = time.perf_counter()
-    analyze_audio(synth_song(sr=SR, bars_per_section=2, form="AB", seed=1).audio, sha256="warm")
+    analyze_audio(compose_song(sr=SR, bars_per_section=2, form="AB", seed=1).audio, sha256="warm")
     rows = [{"song": "(warm-up: a 16 s synthesized song)",
              "analysis_s": round(time.perf_counter() - started, 3)}]  # fmt: skip
     print(json.dumps(rows[0]))

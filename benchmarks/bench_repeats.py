@@ -1,6 +1,6 @@
 """Online repeat memory benchmark: repeats recognised on synthesized songs, and the per-beat cost.
 
-Songs come from `livedance.audio.synth.synth_song` (known form; each section's 8 bars play a
+Songs come from `livedance.audio.composer.compose_song` (known form; each section's 8 bars play a
 4-bar progression twice), fed through the live stage (`livedance.show.stage.BeatsToMoves`, as `livedance live` runs it,
 30 times a second): each beat decided about one period ahead with the audio that has arrived by
 then. A beat's music is identified by
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from livedance.audio.synth import synth_song
+from livedance.audio.composer import compose_song
 from livedance.choreo import Choreographer
 from livedance.show.stage import BeatsToMoves, KnownBeats, StageMove, array_reader
 
@@ -73,7 +73,7 @@ def _feed(audio: npt.NDArray[np.float32], beats_s: npt.NDArray[np.float64]):  # 
 
 
 def score(case: dict) -> dict:
-    song = synth_song(
+    song = compose_song(
         bpm=case["bpm"], form=case["form"], bars_per_section=BARS, sr=SR, seed=case["seed"],
         drums=case.get("drums", True), key_shift=case.get("key_shift"),
     )  # fmt: skip
@@ -83,7 +83,7 @@ def score(case: dict) -> dict:
         (case["form"][k // (4 * BARS)], shifts.get(k // (4 * BARS), 0), (k // 4) % 4, k % 4)
         for k in range(len(beats_s))
     ]
-    progressions = song.progressions  # the chord of each beat, as synth_song played it
+    progressions = song.progressions  # the chord of each beat, as compose_song played it
     chord = [(i[1], progressions[i[0]][i[2]], i[3]) for i in identity]
     sources, cost_us, memory = _feed(song.audio.samples[:, 0], beats_s)
     repeatable = [k for k in range(len(beats_s)) if identity[k] in identity[:k]]
@@ -113,7 +113,7 @@ def score(case: dict) -> dict:
 
 def cost_full_history(n_beats: int = 700) -> dict:
     """Per-beat cost with the memory full: 700 beats of a synthesized song at 120 bpm."""
-    song = synth_song(bpm=120.0, form="ABCDEFGHIJKLMNOPQRSTUV", bars_per_section=8, sr=SR, seed=9)
+    song = compose_song(bpm=120.0, form="ABCDEFGHIJKLMNOPQRSTUV", bars_per_section=8, sr=SR, seed=9)
     beats_s = song.beat_times_s[:n_beats]
     _, cost_us, _ = _feed(song.audio.samples[:, 0], beats_s)
     full = cost_us[512:]

@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from livedance.audio.composer import demo_song
 from livedance.audio.io import Audio, load_audio
-from livedance.audio.synth import demo_song
 from livedance.audio.temporange import DEFAULT_TEMPO, TempoRange
 from livedance.body import DEFAULT_BODY, Body
 from livedance.choreo import Choreographer, choreograph

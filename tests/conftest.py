@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from livedance.audio.composer import compose_song
 from livedance.audio.io import write_wav
-from livedance.audio.synth import synth_song
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -24,7 +24,7 @@ SHARED = REPO.parent / "shared"
 def short_song(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 10 s synthesized song at 120 BPM (A B), 44.1 kHz mono wav."""
     path = tmp_path_factory.mktemp("songs") / "short.wav"
-    write_wav(path, synth_song(bpm=120, form="AB", bars_per_section=2, seed=1).audio)
+    write_wav(path, compose_song(bpm=120, form="AB", bars_per_section=2, seed=1).audio)
     return path
 
 

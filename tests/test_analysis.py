@@ -11,8 +11,8 @@ import mir_eval
 import numpy as np
 import pytest
 
+from livedance.audio.composer import ComposedSong, compose_song
 from livedance.audio.io import Audio, write_wav
-from livedance.audio.synth import SynthSong, synth_song
 from livedance.cli import main
 from livedance.errors import LivedanceError
 from livedance.songplan import SongPlan
@@ -23,10 +23,10 @@ MUSIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "music"
 
 
 @functools.cache
-def _song(**kwargs: object) -> SynthSong:
+def _song(**kwargs: object) -> ComposedSong:
     if "key_shift" in kwargs:  # a tuple of pairs here, so the case can be a cache key
         kwargs["key_shift"] = dict(kwargs["key_shift"])  # type: ignore[call-overload]
-    return synth_song(sr=SR, bars_per_section=4, **kwargs)  # type: ignore[arg-type]
+    return compose_song(sr=SR, bars_per_section=4, **kwargs)  # type: ignore[arg-type]
 
 
 @functools.cache
@@ -34,7 +34,7 @@ def _plan(**kwargs: object) -> SongPlan:
     return analyze_audio(_song(**kwargs).audio, sha256="synth")
 
 
-def _true_repeats(song: SynthSong) -> list[tuple[float, float]]:
+def _true_repeats(song: ComposedSong) -> list[tuple[float, float]]:
     """(start, lag to the first section with the same label) of every true repeat."""
     first: dict[str, float] = {}
     out = []
@@ -235,7 +235,7 @@ def test_real_song_analyses_fast_and_sanely() -> None:
 def test_the_demo_song_reads_as_written() -> None:
     """The demo `play --demo` dances to: 120 BPM, A B A C B of 16 s each; both true repeats are
     found with their lags (C's two identical 8-s halves may read as C C')."""
-    from livedance.audio.synth import demo_song
+    from livedance.audio.composer import demo_song
 
     song = demo_song(sr=SR)
     plan = analyze_audio(song.audio, sha256="demo")

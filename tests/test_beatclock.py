@@ -1,6 +1,6 @@
 """The live beat tracker and its beat clock: lock, prediction, recovery, tap tempo, idle.
 
-Songs are synthesized with known beats (`livedance.audio.synth`) and fed hop by hop, as on stage.
+Songs are synthesized with known beats (`livedance.audio.composer`) and fed hop by hop, as on stage.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from conftest import run_cli
 
 from livedance.audio.beatclock import BeatClock
 from livedance.audio.beats import BeatEvent, BeatTracker
+from livedance.audio.composer import compose_song
 from livedance.audio.io import write_wav
-from livedance.audio.synth import synth_song
 from livedance.audio.tempo import PulseEstimate
 from livedance.audio.temporange import TempoRange
 
@@ -25,7 +25,7 @@ TOLERANCE_S = 0.07  # mir_eval's F-measure window
 
 
 def _song(bpm: float, seed: int, bars: int = 4) -> tuple[npt.NDArray[np.float32], np.ndarray]:
-    song = synth_song(bpm=bpm, form="AB", bars_per_section=bars, seed=seed)
+    song = compose_song(bpm=bpm, form="AB", bars_per_section=bars, seed=seed)
     return song.audio.mono(), song.beat_times_s
 
 
@@ -294,7 +294,7 @@ def test_cli_prints_the_beats_the_live_stage_dances_decided_before_they_fall(
 ) -> None:
     from livedance.show.stage import dance_causally
 
-    song = synth_song(bpm=120, form="AB", bars_per_section=2, seed=31)
+    song = compose_song(bpm=120, form="AB", bars_per_section=2, seed=31)
     wav = tmp_path / "song.wav"
     write_wav(wav, song.audio)
     out = tmp_path / "beats.json"

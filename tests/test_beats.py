@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from livedance.audio.beats import DEFAULT_HOP, DEFAULT_WIN, BeatTracker, samples_at, track_beats
-from livedance.audio.synth import synth_song
+from livedance.audio.composer import compose_song
 
 
 @pytest.mark.parametrize(("bpm", "seed"), [(100, 1), (128, 2), (90, 3)])
 def test_tracks_synthesized_songs_on_the_beat(bpm: float, seed: int) -> None:
-    song = synth_song(bpm=bpm, form="ABAB", bars_per_section=4, seed=seed)
+    song = compose_song(bpm=bpm, form="ABAB", bars_per_section=4, seed=seed)
     track = track_beats(song.audio.mono(), song.audio.sample_rate)
     f = mir_eval.beat.f_measure(
         mir_eval.beat.trim_beats(song.beat_times_s), mir_eval.beat.trim_beats(track.beat_times_s)
@@ -26,7 +26,7 @@ def test_the_live_stage_over_a_file_dances_on_the_beat_with_features_of_the_musi
     on (nearly) every beat, and each move's loudness follows the music it was heard in."""
     from livedance.show.stage import dance_causally
 
-    song = synth_song(bpm=110, form="AB", bars_per_section=4, seed=4)
+    song = compose_song(bpm=110, form="AB", bars_per_section=4, seed=4)
     mono = song.audio.mono().copy()
     half = len(mono) // 2
     mono[half:] *= 0.25  # the second half 12 dB quieter
@@ -43,7 +43,7 @@ def test_the_live_stage_over_a_file_dances_on_the_beat_with_features_of_the_musi
 
 
 def test_interval_features_follow_the_music() -> None:
-    song = synth_song(bpm=120, form="AAAA", bars_per_section=2, seed=5)
+    song = compose_song(bpm=120, form="AAAA", bars_per_section=2, seed=5)
     mono = song.audio.mono().copy()
     half = len(mono) // 2
     mono[:half] *= 0.25  # first half 12 dB quieter
@@ -66,7 +66,7 @@ def test_the_tracker_times_beats_alike_at_any_sample_rate() -> None:
     lasted 46 ms and put every beat 12-16 ms late): the song plan's guide runs at 22.05 kHz."""
     assert samples_at(44100, DEFAULT_HOP) == 256 and samples_at(48000, DEFAULT_HOP) == 256
     assert samples_at(22050, DEFAULT_HOP) == 128 and samples_at(22050, DEFAULT_WIN) == 512
-    song = synth_song(bpm=118.0, form="AB", bars_per_section=8, sr=44100, seed=4)
+    song = compose_song(bpm=118.0, form="AB", bars_per_section=8, sr=44100, seed=4)
     errors = {}
     for sr in (44100, 22050):
         mono = song.audio.mono() if sr == 44100 else song.audio.mono()[::2].copy()

@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
+from livedance.audio.composer import demo_song
 from livedance.audio.io import Audio, load_audio, write_wav
-from livedance.audio.synth import demo_song
 from livedance.errors import LivedanceError
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ SOURCES = {
     "fishin": "Karissa_Hobbs_-_Lets_Go_Fishin.ogg",
     "vibe": "Kevin_MacLeod_-_Vibe_Ace.ogg",
     "dnb": "admiralbob77_-_Choice_-_Drum-bass.ogg",
-    "demo": "",  # livedance.audio.synth.demo_song
+    "demo": "",  # livedance.audio.composer.demo_song
 }
 
 

@@ -18,8 +18,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from livedance.audio.composer import demo_song
     from livedance.audio.io import write_wav
-    from livedance.audio.synth import demo_song
     from livedance.errors import LivedanceError
 
     song = demo_song()

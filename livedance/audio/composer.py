@@ -1,4 +1,6 @@
-"""Songs synthesized with known truth: the embedded demo song and the test songs.
+"""Songs composed and rendered with known truth: the embedded demo song and the test songs.
+
+(Named apart from `offline.synth` and ``livedance synth``, which make synthetic training data.)
 
 A song is a form like ``"ABACB"`` of sections, each a number of 4/4 bars. Every label gets its own
 chord progression, bass line, melody and drum pattern (drawn from the seed), so a repeated label
@@ -36,7 +38,7 @@ _PROGRESSIONS = (
 
 
 @dataclass(frozen=True)
-class SynthSong:
+class ComposedSong:
     """A synthesized song and its truth (times in seconds)."""
 
     audio: Audio
@@ -47,7 +49,7 @@ class SynthSong:
     """Each section letter's four bars of chords (scale degrees)."""
 
 
-def synth_song(
+def compose_song(
     *,
     bpm: float = 120.0,
     bpm_end: float | None = None,
@@ -58,7 +60,7 @@ def synth_song(
     seed: int = 0,
     drums: bool = True,
     shared_harmony: bool = False,
-) -> SynthSong:
+) -> ComposedSong:
     """Render a song.
 
     Args:
@@ -125,7 +127,7 @@ def synth_song(
     out += rng.normal(0.0, 10 ** (-66 / 20), len(out))  # a noise floor: real rooms are never silent
     out *= 0.8 / max(1e-9, float(np.max(np.abs(out))))
     edges = beats[: n_beats + 1]
-    return SynthSong(
+    return ComposedSong(
         audio=Audio(out.astype(np.float32)[:, None], sr),
         beat_times_s=edges,
         downbeat_times_s=edges[::4],
@@ -134,9 +136,9 @@ def synth_song(
     )
 
 
-def demo_song(sr: int = 44100) -> SynthSong:
+def demo_song(sr: int = 44100) -> ComposedSong:
     """The embedded demo: 40 bars (8 per section) at 120 BPM in the form A B A C B (about 82 s)."""
-    return synth_song(bpm=120.0, form="ABACB", bars_per_section=8, sr=sr, seed=7, key_shift={})
+    return compose_song(bpm=120.0, form="ABACB", bars_per_section=8, sr=sr, seed=7, key_shift={})
 
 
 def _section_part(rng: np.random.Generator, drums: bool, progression: tuple[int, ...]) -> dict:
