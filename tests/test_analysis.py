@@ -186,6 +186,12 @@ def test_file_cache_round_trip_and_no_cache(tmp_path: Path) -> None:
     assert analyze_file(wav, cache_dir=cache).tempo_bpm == plan.tempo_bpm
     assert analyze_file(wav, use_cache=False, cache_dir=tmp_path / "none") == plan
     assert not (tmp_path / "none").exists()
+    # A damaged plan of this version (negative, unordered beats) is analysed again, not printed.
+    damaged = json.loads(cached[0].read_text())
+    damaged["beat_times_s"][:3] = [-1.0, 5.0, 2.0]
+    cached[0].write_text(json.dumps(damaged))
+    assert analyze_file(wav, cache_dir=cache) == plan
+    assert json.loads(cached[0].read_text())["beat_times_s"] == list(plan.beat_times_s)
 
 
 def test_bad_files_give_clear_errors(tmp_path: Path) -> None:
