@@ -19,6 +19,7 @@ from livedance.audio.io import Audio
 from livedance.audio.temporange import PRESETS, TempoRange, tempo_range
 from livedance.cli.args import float_above, float_in, int_in
 from livedance.clock import Clock
+from livedance.control.options import offset_ms
 from livedance.errors import LivedanceError
 from livedance.songplan import SongPlan
 
@@ -91,6 +92,15 @@ def add_show_options(p: argparse.ArgumentParser, *, window: bool = True) -> None
         help="no window (and for `play` no sound): render every frame (use with --record)",
     )
     p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (h toggles)")
+    p.add_argument(
+        "--av-offset",
+        type=offset_ms,
+        default=0.0,
+        metavar="MS",
+        help="shift the picture against the sound by MS milliseconds: negative shows each move "
+        "earlier, to make up for a projector's delay (e.g. -80); OSC /livedance/offset trims "
+        "it during the show (default 0)",
+    )
 
 
 def add_tempo_options(p: argparse.ArgumentParser) -> None:
@@ -183,19 +193,35 @@ def open_operator(
     Returns:
         The `Operator`, and ``[BeatOutput]`` when ``--osc-out`` asks for one (else ``[]``).
     """
+    from livedance.control.commands import MAX_OFFSET_MS
     from livedance.control.options import open_osc
     from livedance.show.operator import Operator
-    from livedance.show.outputs import BeatOutput
+    from livedance.show.outputs import ANNOUNCE_LOOKAHEAD_S, BeatOutput
 
     names = [a.name for a in timeline.choreographer.actions]
     control, out = open_osc(args, clock=clock, action_names=names)
     if control is not None:
         print(f"OSC control on {args.osc_host}:{control.port}", flush=True)
     switcher = getattr(renderer, "switch", None)
-    operator = Operator(timeline, control=control, hud=not args.no_hud, model_switcher=switcher)
+    operator = Operator(
+        timeline,
+        control=control,
+        hud=not args.no_hud,
+        model_switcher=switcher,
+        picture_offset_ms=getattr(args, "av_offset", 0.0),
+        beat_offset_ms=args.osc_offset,
+    )
     if switcher is not None:  # the outcome of a switch replaces "loading model ..." on the HUD
         renderer.notify = operator.tell
-    return operator, ([BeatOutput(out, timeline)] if out is not None else [])
+    if out is None:
+        return operator, []
+    beats = BeatOutput(
+        out,
+        timeline,
+        lookahead_s=ANNOUNCE_LOOKAHEAD_S + MAX_OFFSET_MS / 1e3,
+        offset_s=lambda: operator.beat_offset_s,
+    )
+    return operator, [beats]
 
 
 def open_show(

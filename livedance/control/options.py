@@ -15,11 +15,25 @@ from collections.abc import Collection
 from typing import Any
 
 from livedance.clock import Clock
+from livedance.control.commands import MAX_OFFSET_MS
 from livedance.control.osc import DEFAULT_HOST, DEFAULT_PORT, OscControl
 from livedance.control.osc_out import OscOut, parse_host_port
 from livedance.errors import LivedanceError
 
 log = logging.getLogger(__name__)
+
+
+def offset_ms(text: str) -> float:
+    """An argparse type: a delay trim in ms, ``-MAX_OFFSET_MS..MAX_OFFSET_MS`` (as over OSC)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
+    if not -MAX_OFFSET_MS <= value <= MAX_OFFSET_MS:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"must be from -{MAX_OFFSET_MS:g} to {MAX_OFFSET_MS:g} ms, got {text}"
+        )
+    return value
 
 
 def add_osc_arguments(parser: Any) -> None:
@@ -46,6 +60,14 @@ def add_osc_arguments(parser: Any) -> None:
         "--osc-out",
         metavar="HOST:PORT",
         help="send /livedance/beat and /livedance/action to this OSC receiver",
+    )
+    parser.add_argument(
+        "--osc-offset",
+        type=offset_ms,
+        default=0.0,
+        metavar="MS",
+        help="send the OSC beats MS milliseconds later (negative: earlier, for a lighting desk "
+        "that flashes late); OSC /livedance/offset/osc trims it during the show (default 0)",
     )
     parser.add_argument("--no-osc", action="store_true", help="do not listen for OSC control")
 
