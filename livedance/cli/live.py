@@ -66,6 +66,9 @@ def register(sub: Any) -> None:
     from livedance.control.options import add_osc_arguments
 
     add_osc_arguments(p.add_argument_group("OSC control (see README: OSC addresses)"))
+    from livedance.cli.setupfile import add_setup_option
+
+    add_setup_option(p)
     p.set_defaults(func=run)
 
 
