@@ -136,6 +136,7 @@ def test_setup_check_lists_every_mistake_one_line_each(tmp_path: Path) -> None:
         ("[audio\nx = 1\n", "not valid TOML: "),
         ("audio = 3\n", "expected a [audio] table"),
         ("[show]\nduration = [1, 2]\n", "expected a number or a string"),
+        ('[show]\noutputs = ["shm:ok", "ndi:x"]\n', "unknown kind 'ndi'"),
     ],
 )
 def test_a_broken_file_is_one_line(tmp_path: Path, text: str, why: str) -> None:

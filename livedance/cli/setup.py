@@ -2,7 +2,7 @@
 
 Reads the file as ``livedance live --setup`` does (`livedance.cli.setupfile`), then checks what
 the show would refuse only when it starts: the tempo range, the latency, the model file, the
-OSC receiver, the outputs, the MIDI mapping. Every problem is one line on stderr; the exit code is
+OSC receiver, the video outputs. Every problem is one line on stderr; the exit code is
 2 when there is any. On success it prints the command line the file stands for.
 """
 
@@ -86,6 +86,10 @@ def _show_problems(args: argparse.Namespace) -> list[str]:
         check(lambda: parse_host_port(args.osc_out, option="[osc] out"))
     if args.record is not None and not args.record.parent.is_dir():
         problems.append(f"[show] record: no folder {args.record.parent}")
+    for spec in args.output or []:
+        from livedance.show.videoout import parse_output
+
+        check(lambda spec=spec: parse_output(spec))
     return problems
 
 

@@ -15,7 +15,7 @@ The file's sections and keys, each the option it sets::
     [window]   fullscreen hud headless
     [osc]      enabled host port out
     [offsets]  av_ms osc_ms
-    [show]     duration record
+    [show]     duration record outputs (a list of --output specs)
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
         "out": Key("osc_out"),
     },
     "offsets": {"av_ms": Key("av_offset"), "osc_ms": Key("osc_offset")},
-    "show": {"duration": Key("duration"), "record": Key("record")},
+    "show": {"duration": Key("duration"), "record": Key("record"), "outputs": Key("output")},
 }
 
 

@@ -93,6 +93,16 @@ def add_show_options(p: argparse.ArgumentParser, *, window: bool = True) -> None
     )
     p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (h toggles)")
     p.add_argument(
+        "--output",
+        action="append",
+        default=None,
+        metavar="KIND:TARGET",
+        help="also send the frames (without HUD) to other software; repeatable: "
+        "shm:NAME (shared-memory ring), pipe:PATH (raw frames into a named pipe), "
+        "v4l2:/dev/videoN (virtual camera); options ,alpha=matte|key|none ,key=RRGGBB "
+        ",header=1 ,entries=N (see README: Video out)",
+    )
+    p.add_argument(
         "--av-offset",
         type=offset_ms,
         default=0.0,
@@ -237,14 +247,16 @@ def open_show(
     """The operator and every output the options ask for, opened before the show starts.
 
     Args:
-        args: the show's options (``--osc-*``, ``--record``, ``--headless``, ``--fullscreen``).
+        args: the show's options (``--osc-*``, ``--record``, ``--output``, ``--headless``,
+            ``--fullscreen``).
         timeline, clock, renderer: the show's.
         title: the window's title.
         sound: a song recorded as the sound of ``--record`` (play).
         input_tap: makes the `InputAudioTap` recorded as the sound (live).
 
     Returns:
-        The `Operator`, and the outputs (OSC beats, recorder, window). If one cannot be opened,
+        The `Operator`, and the outputs (OSC beats, recorder, video outs, window). If one cannot
+        be opened,
         those opened already are closed and the error is raised.
     """
     from livedance.show.outputs import RecorderOutput
@@ -258,6 +270,17 @@ def open_show(
             )
             tap = input_tap() if input_tap is not None else None
             outputs.append(RecorderOutput(recorder, tap=tap, fps=args.fps))
+        for spec in getattr(args, "output", None) or []:
+            from livedance.show.videoout import open_video_output
+
+            def drawn_on_black() -> bool:  # stick figures: the frame is its own matte
+                return bool(renderer.name == "stick")
+
+            outputs.append(
+                open_video_output(
+                    spec, renderer.width_px, renderer.height_px, args.fps, drawn_on_black
+                )
+            )
         window = open_window(args, title, renderer)
         if window is not None:
             outputs.append(window)

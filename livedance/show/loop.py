@@ -155,6 +155,7 @@ class _Show:
         self.fps_ema = self.fps
         self.latency_ms = 0.0
         self._last_show_s: float | None = None
+        self._held_pose: Pose | None = None
         self.ahead = RenderAhead(
             self._pose_for,
             renderer,
@@ -242,7 +243,7 @@ class _Show:
         operator = self.operator
         image = operator.present(item.frame)
         hud = self._hud(t_slot) if on_time and operator.hud and not operator.blackout else None
-        frame = ShowFrame(slot, image, on_time)
+        frame = ShowFrame(slot, image, on_time, self._pose_shown(item.pose))
         for output in self.outputs:
             event = output.frame(frame, hud)
             if event == "quit":
@@ -260,6 +261,15 @@ class _Show:
         fps = self.fps
         starts = self._accents((slot - 2) / fps, (slot + 1) / fps)
         self.beat_frames_shown += sum(slot > 0 and beat_slot(t, fps) == slot for t in starts)
+
+    def _pose_shown(self, pose: Pose | None) -> Pose | None:
+        """The pose in the presented frame: held in freeze, none in blackout (as the image)."""
+        controls = self.operator.controls
+        if controls.freeze and self._held_pose is not None:
+            pose = self._held_pose
+        else:
+            self._held_pose = pose
+        return None if controls.blackout else pose
 
     def _hud(self, t_slot: float) -> HudInfo:
         operator = self.operator

@@ -44,11 +44,14 @@ class ShowFrame:
         slot: display slot (shown at ``slot / fps`` s of show time).
         image: BGR frame as the audience sees it (blackout and freeze applied), without HUD.
         on_time: shown at its moment (False: rendered, but its moment had passed).
+        pose: the pose in the image (held in freeze; None in blackout or when unknown), for
+            outputs that cut the dancer out of the frame (`livedance.show.matte`).
     """
 
     slot: int
     image: npt.NDArray[np.uint8]
     on_time: bool
+    pose: npt.NDArray[np.float32] | None = None
 
 
 class Output:

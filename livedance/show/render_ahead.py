@@ -53,12 +53,14 @@ class RenderedFrame:
         slot: display slot index (shown at ``slot / fps`` seconds of song time).
         frame: BGR uint8 image.
         render_start_s, render_end_s: clock time when rendering began and ended.
+        pose: the pose drawn (for outputs that make a matte from it).
     """
 
     slot: int
     frame: npt.NDArray[np.uint8]
     render_start_s: float
     render_end_s: float
+    pose: npt.NDArray[np.float32] | None = None
 
 
 class RenderAhead:
@@ -168,7 +170,8 @@ class RenderAhead:
                 if slot >= self.n_slots:
                     break
                 start_s, t0 = self.clock.now(), self.timer()
-                frame = self.renderer.render(self.pose_at(slot / self.fps)[None])[0]
+                pose = self.pose_at(slot / self.fps)
+                frame = self.renderer.render(pose[None])[0]
                 took_s = max(0.0, self.timer() - t0)
                 end_s = self.clock.now()
                 self.render_s_ema = (
@@ -177,7 +180,7 @@ class RenderAhead:
                 self.frames_rendered += 1
                 self.render_s_total += took_s
                 self._next_slot = slot + 1
-                self._put(RenderedFrame(slot, frame, start_s, end_s))
+                self._put(RenderedFrame(slot, frame, start_s, end_s, pose))
         except BaseException as exc:  # handed to the display thread, which re-raises it
             log.debug("render worker failed: %r", exc)
             self._error = exc
