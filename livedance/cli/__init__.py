@@ -34,6 +34,7 @@ SUBCOMMANDS = (
     "devices",
     "weights",
     "setup",
+    "midi",
 )
 
 

@@ -90,6 +90,10 @@ def _show_problems(args: argparse.Namespace) -> list[str]:
         from livedance.show.videoout import parse_output
 
         check(lambda spec=spec: parse_output(spec))
+    if args.midi_map is not None:
+        from livedance.control.midimap import load_midi_map
+
+        check(lambda: load_midi_map(args.midi_map))
     return problems
 
 

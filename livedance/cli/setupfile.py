@@ -16,6 +16,7 @@ The file's sections and keys, each the option it sets::
     [osc]      enabled host port out
     [offsets]  av_ms osc_ms
     [show]     duration record outputs (a list of --output specs)
+    [midi]     input mapping clock clock_out
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ SECTIONS: dict[str, dict[str, Key]] = {
     },
     "offsets": {"av_ms": Key("av_offset"), "osc_ms": Key("osc_offset")},
     "show": {"duration": Key("duration"), "record": Key("record"), "outputs": Key("output")},
+    "midi": {
+        "input": Key("midi_in"),
+        "mapping": Key("midi_map"),
+        "clock": Key("midi_clock"),
+        "clock_out": Key("midi_clock_out"),
+    },
 }
 
 

@@ -212,10 +212,19 @@ def open_operator(
     control, out = open_osc(args, clock=clock, action_names=names)
     if control is not None:
         print(f"OSC control on {args.osc_host}:{control.port}", flush=True)
+    try:
+        midi = open_midi(args, clock, names)
+    except BaseException:
+        if control is not None:
+            control.close()
+        if out is not None:
+            out.close()
+        raise
     switcher = getattr(renderer, "switch", None)
     operator = Operator(
         timeline,
         control=control,
+        midi=midi,
         hud=not args.no_hud,
         model_switcher=switcher,
         picture_offset_ms=getattr(args, "av_offset", 0.0),
@@ -223,15 +232,48 @@ def open_operator(
     )
     if switcher is not None:  # the outcome of a switch replaces "loading model ..." on the HUD
         renderer.notify = operator.tell
+    outputs: list[Any] = []
+    if getattr(args, "midi_clock_out", None):
+        from livedance.control.midi import open_port
+        from livedance.show.midiclock import MidiClockOut
+
+        try:
+            outputs.append(MidiClockOut(open_port(args.midi_clock_out, output=True), timeline,
+                                        clock))  # fmt: skip
+        except BaseException:
+            operator.close()
+            if out is not None:
+                out.close()
+            raise
     if out is None:
-        return operator, []
+        return operator, outputs
     beats = BeatOutput(
         out,
         timeline,
         lookahead_s=ANNOUNCE_LOOKAHEAD_S + MAX_OFFSET_MS / 1e3,
         offset_s=lambda: operator.beat_offset_s,
     )
-    return operator, [beats]
+    return operator, [beats, *outputs]
+
+
+def open_midi(args: argparse.Namespace, clock: Clock, action_names: list[str]) -> Any:
+    """The MIDI input the ``--midi-*`` options ask for (None without ``--midi-in``)."""
+    midi_in, midi_map = getattr(args, "midi_in", None), getattr(args, "midi_map", None)
+    if getattr(args, "midi_clock", False) and not midi_in:
+        raise LivedanceError("--midi-clock follows the clock of --midi-in: give one", exit_code=2)
+    if midi_map is not None and not midi_in:
+        raise LivedanceError("--midi-map maps the messages of --midi-in: give one", exit_code=2)
+    if not midi_in:
+        return None
+    from livedance.control.midi import MidiControl, open_port
+    from livedance.control.midimap import load_midi_map
+
+    mapping = load_midi_map(midi_map) if midi_map is not None else None
+    port = open_port(midi_in, output=False)
+    print(f"MIDI in: {midi_in}", flush=True)
+    return MidiControl(
+        port, clock, midi_map=mapping, follow_clock=args.midi_clock, action_names=action_names
+    )
 
 
 def open_show(

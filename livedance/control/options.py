@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from livedance.clock import Clock
@@ -113,3 +114,31 @@ def open_osc(
                 control.close()
             raise
     return control, out
+
+
+def add_midi_arguments(parser: Any) -> None:
+    """Add the MIDI options (``--midi-in``, ``--midi-map``, ``--midi-clock``,
+    ``--midi-clock-out``) to an argparse parser or group."""
+    parser.add_argument(
+        "--midi-in",
+        metavar="PORT",
+        help="MIDI input: a port name, virtual:NAME (a port other programs connect to; needs an "
+        "ALSA sequencer) or tcp:HOST:PORT (mido's MIDI over TCP, listening)",
+    )
+    parser.add_argument(
+        "--midi-map",
+        type=Path,
+        metavar="MAP.toml",
+        help="MIDI notes and CCs onto the OSC commands (see README: MIDI); "
+        "`livedance midi learn` writes one",
+    )
+    parser.add_argument(
+        "--midi-clock",
+        action="store_true",
+        help="follow the MIDI clock of --midi-in (24 ppqn, start/stop/continue) as the beat",
+    )
+    parser.add_argument(
+        "--midi-clock-out",
+        metavar="PORT",
+        help="send the show's beats as MIDI clock to this port (name, virtual:NAME, tcp:HOST:PORT)",
+    )

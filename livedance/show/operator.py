@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,8 @@ class Operator:
         hud: whether the HUD starts visible.
         model_switcher: called with a model path on ``/livedance/model`` (None: not supported,
             said on the HUD).
+        midi: the started MIDI input (`livedance.control.midi.MidiControl`), or None; polled
+            with the OSC input.
         picture_offset_ms: the picture's trim against the sound at the start (``--av-offset``).
         beat_offset_ms: the OSC beat output's trim at the start (``--osc-offset``).
     """
@@ -54,11 +57,13 @@ class Operator:
         control: OscControl | None = None,
         hud: bool = True,
         model_switcher: Callable[[str], None] | None = None,
+        midi: Any = None,
         picture_offset_ms: float = 0.0,
         beat_offset_ms: float = 0.0,
     ) -> None:
         self.timeline = timeline
         self.control = control
+        self.midi = midi
         self.controls = ShowControls(
             hud=hud, picture_offset_ms=picture_offset_ms, beat_offset_ms=beat_offset_ms
         )
@@ -103,10 +108,11 @@ class Operator:
         Args:
             now_s: show time now (taps were stamped on the same clock).
         """
-        if self.control is not None:
-            commands = self.control.poll()
-            if commands:
-                self._apply(commands, now_s)
+        commands = self.control.poll() if self.control is not None else []
+        if self.midi is not None:
+            commands += self.midi.poll()
+        if commands:
+            self._apply(commands, now_s)
 
     def key(self, event: str, now_s: float) -> None:
         """A key of the window: ``tap`` (a beat is now) or ``hud`` (toggle the HUD)."""
@@ -138,6 +144,8 @@ class Operator:
     def close(self) -> None:
         if self.control is not None:
             self.control.close()
+        if self.midi is not None:
+            self.midi.close()
 
     # ----------------------------------------------------------------------------- requests
     def _apply(self, commands: list[Command], now_s: float) -> None:
