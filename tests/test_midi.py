@@ -261,7 +261,7 @@ def test_a_controller_over_tcp_steers_the_operator() -> None:
     m = MidiMap([MidiBinding("cc", 7, "/livedance/intensity")])
     timeline = _timeline()
     control = MidiControl(server, ManualClock(0.0), midi_map=m)
-    operator = Operator(timeline, midi=control)
+    operator = Operator(timeline, inputs=[control])
     client = mido.sockets.connect("127.0.0.1", port)
     client.send(mido.Message("control_change", control=7, value=64))
     wait_for(lambda: control.received == 1)

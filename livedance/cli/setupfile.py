@@ -17,6 +17,7 @@ The file's sections and keys, each the option it sets::
     [offsets]  av_ms osc_ms
     [show]     duration record outputs (a list of --output specs)
     [midi]     input mapping clock clock_out
+    [link]     enabled lead quantum start_stop
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ SECTIONS: dict[str, dict[str, Key]] = {
         "mapping": Key("midi_map"),
         "clock": Key("midi_clock"),
         "clock_out": Key("midi_clock_out"),
+    },
+    "link": {
+        "enabled": Key("link"),
+        "lead": Key("link_lead"),
+        "quantum": Key("link_quantum"),
+        "start_stop": Key("link_start_stop"),
     },
 }
 

@@ -212,9 +212,23 @@ def open_operator(
     control, out = open_osc(args, clock=clock, action_names=names)
     if control is not None:
         print(f"OSC control on {args.osc_host}:{control.port}", flush=True)
+    inputs: list[Any] = []
+    if getattr(args, "link_lead", False) and not args.link:
+        raise LivedanceError("--link-lead leads the session of --link: give both", exit_code=2)
     try:
         midi = open_midi(args, clock, names)
+        if midi is not None:
+            inputs.append(midi)
+        if getattr(args, "link", False):
+            from livedance.control.link import LinkSession
+
+            inputs.append(
+                LinkSession(clock, quantum=args.link_quantum, start_stop=args.link_start_stop)
+            )
+            print("Ableton Link: joined" + (" (leading)" if args.link_lead else ""), flush=True)
     except BaseException:
+        for source in inputs:
+            source.close()
         if control is not None:
             control.close()
         if out is not None:
@@ -224,7 +238,7 @@ def open_operator(
     operator = Operator(
         timeline,
         control=control,
-        midi=midi,
+        inputs=inputs,
         hud=not args.no_hud,
         model_switcher=switcher,
         picture_offset_ms=getattr(args, "av_offset", 0.0),
@@ -233,6 +247,10 @@ def open_operator(
     if switcher is not None:  # the outcome of a switch replaces "loading model ..." on the HUD
         renderer.notify = operator.tell
     outputs: list[Any] = []
+    if getattr(args, "link", False) and args.link_lead:
+        from livedance.show.linklead import LinkLead
+
+        outputs.append(LinkLead(inputs[-1], timeline))
     if getattr(args, "midi_clock_out", None):
         from livedance.control.midi import open_port
         from livedance.show.midiclock import MidiClockOut

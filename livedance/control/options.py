@@ -142,3 +142,41 @@ def add_midi_arguments(parser: Any) -> None:
         metavar="PORT",
         help="send the show's beats as MIDI clock to this port (name, virtual:NAME, tcp:HOST:PORT)",
     )
+
+
+def add_link_arguments(parser: Any) -> None:
+    """Add the Ableton Link options (``--link``, ``--link-lead``, ``--link-quantum``,
+    ``--link-start-stop``) to an argparse parser or group."""
+    parser.add_argument(
+        "--link",
+        action="store_true",
+        help="join the Ableton Link session on the network: follow its tempo and beat "
+        "(or lead it with --link-lead); peers and tempo on the HUD",
+    )
+    parser.add_argument(
+        "--link-lead",
+        action="store_true",
+        help="with --link: the show's beats set the session's tempo and beat",
+    )
+    parser.add_argument(
+        "--link-quantum",
+        type=_quantum,
+        default=4.0,
+        metavar="BEATS",
+        help="beats per bar for Link's phase (default 4)",
+    )
+    parser.add_argument(
+        "--link-start-stop",
+        action="store_true",
+        help="with --link: follow the session's start and stop (peers that enable it)",
+    )
+
+
+def _quantum(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected beats, got {text!r}") from None
+    if not 1.0 <= value <= 16.0:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 16 beats, got {text}")
+    return value

@@ -288,6 +288,7 @@ class _Show:
             notice=self.timeline.problem or operator.notice,
             picture_offset_ms=operator.controls.picture_offset_ms,
             beat_offset_ms=operator.controls.beat_offset_ms,
+            status=operator.status,
         )
 
     def _stats(self) -> ShowStats:

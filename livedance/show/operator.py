@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -44,8 +44,10 @@ class Operator:
         hud: whether the HUD starts visible.
         model_switcher: called with a model path on ``/livedance/model`` (None: not supported,
             said on the HUD).
-        midi: the started MIDI input (`livedance.control.midi.MidiControl`), or None; polled
-            with the OSC input.
+        inputs: more inputs polled with the OSC input, each with ``poll() -> list[Command]``,
+            ``close()`` and, for the HUD, maybe a ``status`` line: MIDI
+            (`livedance.control.midi.MidiControl`), Ableton Link
+            (`livedance.control.link.LinkSession`).
         picture_offset_ms: the picture's trim against the sound at the start (``--av-offset``).
         beat_offset_ms: the OSC beat output's trim at the start (``--osc-offset``).
     """
@@ -57,13 +59,13 @@ class Operator:
         control: OscControl | None = None,
         hud: bool = True,
         model_switcher: Callable[[str], None] | None = None,
-        midi: Any = None,
+        inputs: Sequence[Any] = (),
         picture_offset_ms: float = 0.0,
         beat_offset_ms: float = 0.0,
     ) -> None:
         self.timeline = timeline
         self.control = control
-        self.midi = midi
+        self.inputs = list(inputs)
         self.controls = ShowControls(
             hud=hud, picture_offset_ms=picture_offset_ms, beat_offset_ms=beat_offset_ms
         )
@@ -97,6 +99,11 @@ class Operator:
         """The latest notice while it is fresh (empty after `NOTICE_S`)."""
         return self._notice if time.monotonic() < self._notice_until else ""
 
+    @property
+    def status(self) -> str:
+        """The inputs' status lines for the HUD (Link peers and tempo), or empty."""
+        return "  ".join(s for s in (getattr(i, "status", "") for i in self.inputs) if s)
+
     def tell(self, notice: str) -> None:
         """Show ``notice`` on the HUD for a while (e.g. what a model switch did)."""
         self._notice, self._notice_until = notice, time.monotonic() + NOTICE_S
@@ -109,8 +116,8 @@ class Operator:
             now_s: show time now (taps were stamped on the same clock).
         """
         commands = self.control.poll() if self.control is not None else []
-        if self.midi is not None:
-            commands += self.midi.poll()
+        for source in self.inputs:
+            commands += source.poll()
         if commands:
             self._apply(commands, now_s)
 
@@ -144,8 +151,8 @@ class Operator:
     def close(self) -> None:
         if self.control is not None:
             self.control.close()
-        if self.midi is not None:
-            self.midi.close()
+        for source in self.inputs:
+            source.close()
 
     # ----------------------------------------------------------------------------- requests
     def _apply(self, commands: list[Command], now_s: float) -> None:
