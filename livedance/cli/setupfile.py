@@ -12,7 +12,7 @@ The file's sections and keys, each the option it sets::
     [audio]    input samplerate channels blocksize latency
     [tempo]    preset min_bpm max_bpm hold_s
     [render]   model stick device size fps blend deadband seed repeats
-    [window]   fullscreen hud headless
+    [window]   fullscreen screen hud headless
     [osc]      enabled host port out
     [offsets]  av_ms osc_ms
     [show]     duration record outputs (a list of --output specs)
@@ -68,6 +68,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
     },
     "window": {
         "fullscreen": Key("fullscreen"),
+        "screen": Key("screen"),
         "hud": Key("no_hud", negated=True),
         "headless": Key("headless"),
     },

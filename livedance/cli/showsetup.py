@@ -87,6 +87,14 @@ def add_show_options(p: argparse.ArgumentParser, *, window: bool = True) -> None
         return
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen (f toggles)")
     p.add_argument(
+        "--screen",
+        type=int_in(0, 15),
+        default=None,
+        metavar="N",
+        help="fullscreen on monitor N (0: the first; a projector is usually 1), the picture "
+        "letterboxed to its shape",
+    )
+    p.add_argument(
         "--headless",
         action="store_true",
         help="no window (and for `play` no sound): render every frame (use with --record)",
@@ -359,7 +367,14 @@ def open_window(args: argparse.Namespace, title: str, renderer: Any) -> Any:
     from livedance.show.outputs import WindowOutput
     from livedance.show.window import Window
 
-    return WindowOutput(Window(title, renderer.width_px, renderer.height_px, args.fullscreen))
+    screen = getattr(args, "screen", None)
+    monitor = None
+    if screen is not None:
+        from livedance.show.screens import monitor as find_monitor
+
+        monitor = find_monitor(screen)
+    window = Window(title, renderer.width_px, renderer.height_px, args.fullscreen, monitor)
+    return WindowOutput(window)
 
 
 def stop_on_signals() -> Callable[[], None]:
