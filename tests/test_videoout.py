@@ -13,6 +13,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from conftest import run_cli
@@ -165,10 +166,13 @@ def test_a_pipe_with_headers_reaches_livedances_receiver_by_slot(tmp_path: Path)
     assert receiver.returncode == 0
     got = np.load(saved)
     assert len(got["slots"]) >= 2
+    plate = matte.PlateMatte()  # the output's matte learns the room over every on-time frame
+    alphas = {
+        slot: plate(f.image, f.pose) for slot, f in sorted(collect.frames.items()) if f.on_time
+    }
     for slot, pixels in zip(got["slots"], got["frames"], strict=True):
-        shown = collect.frames[int(slot)]
+        shown, alpha = collect.frames[int(slot)], alphas[int(slot)]
         assert pixels.shape == (64, 64, 3)
-        alpha = matte.body_matte(shown.pose, 64, 64)
         assert np.array_equal(pixels, matte.keyed(shown.image, alpha, (0, 255, 0)))
         assert (pixels[alpha == 0] == (0, 255, 0)).all(), "the key colour around the dancer"
 
@@ -185,6 +189,29 @@ def test_the_body_matte_covers_the_dancer_and_nothing_far_from_it() -> None:
     far[max(0, ys.min() - 40) : ys.max() + 40, max(0, xs.min() - 40) : xs.max() + 40] = False
     assert not alpha[far].any(), "nothing far from the dancer"
     assert not matte.body_matte(np.zeros((18, 3), np.float32), 64, 64).any(), "no pose: clear"
+
+
+def test_the_plate_matte_learns_the_room_and_keeps_only_the_dancer() -> None:
+    """A generator paints a room around the dancer: sticks over a fixed textured room stand in
+    for it. Once the room has been seen beside the moving dancer, the matte drops the room
+    inside the body matte and keeps the figure."""
+    rng = np.random.default_rng(0)
+    room = cv2.GaussianBlur(rng.integers(40, 200, (128, 128, 3), dtype=np.uint8), (0, 0), 2)
+    timeline = _timeline()
+    plate = matte.PlateMatte()
+    sticks = StickRenderer(128)
+    for k in range(90):
+        pose = timeline.pose_at(k / 30)
+        drawn = sticks.render(pose[None])[0]
+        figure = drawn.max(axis=2) > 100
+        frame = np.where(figure[..., None], drawn, room)
+        alpha = plate(frame, pose)
+    body = matte.body_matte(pose, 128, 128)
+    room_inside = (body > 250) & (drawn.max(axis=2) == 0) & (plate.seen > 0)
+    assert room_inside.sum() > 100
+    assert alpha[room_inside].mean() < 0.25 * 255, "the room inside the body matte is dropped"
+    assert (alpha[figure] > 200).mean() > 0.9, "the dancer stays opaque"
+    assert not alpha[body == 0].any()
 
 
 def test_blackout_and_freeze_reach_the_matte() -> None:

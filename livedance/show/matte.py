@@ -3,10 +3,12 @@
 The "window / recorder" end of DESIGN.md's data flow, for outputs that go to a video mixer
 (Resolume, TouchDesigner, OBS), which lays the dancer over other visuals. Stick figures are drawn
 on black, so the frame is its own matte (its lit pixels). A generator paints the room it was
-trained in and carries no person mask, so its matte is the body around the pose: the stick
-figure drawn thick (limbs, a filled torso, the head) with soft edges, sized from the pose's own
-torso so it fits near and far dancers alike. With neither, a plain background is the fallback
-(``alpha=none``).
+trained in and carries no person mask, so its matte comes from the stick and the frame: the body
+around the pose (the stick figure drawn thick: limbs, a filled torso, the head, soft edges, sized
+from the pose's own torso so it fits near and far dancers alike), tightened by the frame with
+`PlateMatte`: the room the generator paints is learnt, pixel by pixel, from the frames where the
+body matte leaves it clear, and inside the body matte only what differs from that room stays
+opaque. With neither, a plain background is the fallback (``alpha=none``).
 """
 
 from __future__ import annotations
@@ -100,3 +102,48 @@ def keyed(frame: Image, alpha: Image, key_rgb: tuple[int, int, int]) -> Image:
 def rgb(frame: Image) -> Image:
     """A BGR frame as RGB (the plain-background fallback)."""
     return np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), np.uint8)
+
+
+class PlateMatte:
+    """The body matte tightened by the frame against a learnt background plate.
+
+    Each frame, the pixels the body matte leaves clear update a running plate of the room; where
+    the plate is known, a pixel inside the body matte stays opaque only as far as it differs from
+    the plate (by ``threshold`` levels, with a soft ramp); where the room was never seen (always
+    behind the dancer), the body matte alone decides.
+
+    Args:
+        learn_rate: how fast the plate follows the frames (a lighting change fades in).
+        threshold: colour difference, 0..255, at which a pixel is surely the dancer.
+    """
+
+    def __init__(self, learn_rate: float = 0.1, threshold: float = 30.0) -> None:
+        self.learn_rate, self.threshold = float(learn_rate), float(threshold)
+        self.plate: npt.NDArray[np.float32] | None = None
+        self.seen: npt.NDArray[np.uint8] | None = None
+        """255 where the room has been seen."""
+
+    def __call__(self, frame: Image, pose: Pose) -> Image:
+        h, w = frame.shape[:2]
+        body = body_matte(pose, w, h)
+        pixels = frame.astype(np.float32)
+        if self.plate is None or self.plate.shape != pixels.shape:
+            self.plate = pixels.copy()
+            self.seen = np.zeros((h, w), np.uint8)
+        assert self.seen is not None
+        clear = np.where(body == 0, np.uint8(255), np.uint8(0))
+        first = cv2.bitwise_and(clear, cv2.bitwise_not(self.seen))
+        np.copyto(self.plate, pixels, where=first[..., None].astype(bool))
+        cv2.accumulateWeighted(pixels, self.plate, self.learn_rate, mask=clear)
+        cv2.bitwise_or(self.seen, clear, dst=self.seen)
+        b, g, r = cv2.split(cv2.absdiff(pixels, self.plate))
+        diff = cv2.max(cv2.max(b, g), r)
+        t = self.threshold
+        differs = np.clip((diff - 0.5 * t) * (2.0 / t), 0.0, 1.0)
+        keep = np.where(self.seen > 0, differs, 1.0).astype(np.float32)
+        # close small holes where the dancer happens to match the room's colour
+        keep = np.asarray(cv2.morphologyEx(keep, cv2.MORPH_CLOSE, _CLOSE_KERNEL), np.float32)
+        return np.asarray(body * keep + 0.5, np.float32).astype(np.uint8)
+
+
+_CLOSE_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))

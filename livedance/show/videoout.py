@@ -135,6 +135,7 @@ class FrameConverter:
 
     def __init__(self, spec: OutputSpec, matte_from_frame: Callable[[], bool]) -> None:
         self.spec, self.matte_from_frame = spec, matte_from_frame
+        self.plate = matte.PlateMatte()
 
     def __call__(self, frame: ShowFrame) -> npt.NDArray[np.uint8]:
         image, spec = frame.image, self.spec
@@ -151,7 +152,7 @@ class FrameConverter:
         h, w = image.shape[:2]
         if pose is None:  # blackout: nothing to see through
             return np.zeros((h, w), np.uint8)
-        return matte.body_matte(pose, w, h)
+        return self.plate(image, pose)
 
 
 class ShmOutput(Output):
