@@ -13,6 +13,11 @@ Phase error: the reference's beat phase at that moment, in ms (0: exactly on the
 and p95 of |error| over the beats after the first 2 s. Also: how long discovery took (the first
 moment the candidate saw a peer) and the candidate's CPU time.
 
+Then the show itself (`run_show`, stick figures, a planned 120 BPM dance on the system timer, as
+``play --mute --link --osc-out`` runs) follows the reference peer (which plays 120 BPM too) through
+`livedance.control.link.LinkSession`; its OSC beats, received by a python-osc server, are
+compared with the reference's beats the same way: the phase error a lighting desk sees.
+
     python benchmarks/bench_link.py [--seconds 12]
 Writes benchmarks/results/link.json and link.md.
 """
@@ -134,6 +139,62 @@ def _run(candidate: str, seconds: float, tmp: Path) -> dict:
     }
 
 
+def _show_following(seconds: float, tmp: Path) -> dict:
+    """The show following the reference peer; its OSC beats' phase against the reference's."""
+    import threading
+
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import BlockingOSCUDPServer
+
+    from livedance.choreo import choreograph
+    from livedance.clock import MonotonicClock
+    from livedance.control.link import LinkSession, wait_for_peers
+    from livedance.control.osc_out import OscOut
+    from livedance.render import StickRenderer
+    from livedance.show.loop import ShowOptions, run_show
+    from livedance.show.operator import Operator
+    from livedance.show.outputs import BeatOutput
+    from livedance.show.timeline import PlannedTimeline
+    from livedance.songplan import BeatInterval
+
+    ref_out = tmp / "ref-show.json"
+    ref = subprocess.Popen([sys.executable, "-c", REFERENCE, str(ref_out), str(seconds + 4)])
+    arrivals: list[float] = []
+    dispatcher = Dispatcher()
+    dispatcher.map("/livedance/beat", lambda *a: arrivals.append(time.monotonic()))
+    server = BlockingOSCUDPServer(("127.0.0.1", 0), dispatcher)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    clock = MonotonicClock()
+    session = LinkSession(clock, quantum=4.0)
+    found = wait_for_peers(session, 1, timeout_s=10.0)
+    n = int(seconds / 0.5) + 4
+    intervals = [BeatInterval(0.5 * i, 0.5 * (i + 1), -15.0, 1500.0) for i in range(n)]
+    timeline = PlannedTimeline(choreograph(intervals, seed=2))
+    operator = Operator(timeline, inputs=[session])
+    out = BeatOutput(OscOut("127.0.0.1", server.server_address[1], clock=clock), timeline)
+    run_show(timeline, clock, StickRenderer(256), [out], operator,
+             ShowOptions(fps=30.0, duration_s=seconds), start=clock.start)  # fmt: skip
+    operator.close()
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    ref.wait(timeout=seconds + 30)
+    r = json.loads(ref_out.read_text())
+    t, beat, tempo = (np.array(x) for x in zip(*r["samples"], strict=True))
+    wakes = np.array(arrivals)
+    wakes = wakes[(wakes > wakes[0] + 2.0) & (wakes < t[-1])] if len(wakes) else wakes
+    ref_beat = np.interp(wakes, t, beat)
+    error_ms = (ref_beat - np.round(ref_beat)) * 60_000.0 / np.interp(wakes, t, tempo)
+    return {
+        "peer_found": found,
+        "beats": len(error_ms),
+        "phase_error_median_ms": round(float(np.median(np.abs(error_ms))), 2),
+        "phase_error_p95_ms": round(float(np.percentile(np.abs(error_ms), 95)), 2),
+        "late_mean_ms": round(float(np.mean(error_ms)), 2),
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=12.0)
@@ -143,6 +204,8 @@ def main() -> None:
     for name, code in (("LinkPython-extern 1.3.0", LINKPYTHON), ("aalink 0.2.3", AALINK)):
         results["candidates"][name] = _run(code, args.seconds, tmp)
         print(name, results["candidates"][name], flush=True)
+    results["show"] = _show_following(args.seconds, tmp)
+    print("show", results["show"], flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "link.json").write_text(json.dumps(results, indent=2) + "\n")
     lines = [
@@ -166,6 +229,13 @@ def main() -> None:
             f"{r['phase_error_median_ms']} | {r['phase_error_p95_ms']} | {r['late_mean_ms']} | "
             f"{r['cpu_s']} |"
         )
+    sh = results["show"]
+    lines += [
+        "",
+        "The show following the reference peer (`LinkSession`, a planned 120 BPM dance, OSC beats "
+        f"to a receiver): {sh['beats']} beats, |phase error| median {sh['phase_error_median_ms']} "
+        f"ms, p95 {sh['phase_error_p95_ms']} ms, mean {sh['late_mean_ms']} ms (+ late).",
+    ]
     (RESULTS / "link.md").write_text("\n".join(lines) + "\n")
 
 
