@@ -1,6 +1,13 @@
-"""Song analysis benchmark: accuracy on synthesized songs, run time on real songs, vs pychorus.
+"""Song analysis benchmark: accuracy on synthesized and on arranged real songs, speed, pychorus.
+
+Three kinds of songs:
+- synthesized (chord progressions on the project's drum kit), three sets drawn from seeds;
+- arranged from real recordings (`realset.arrange`: segments of ``shared/data/music`` and the demo
+  song in known forms), a tuning part and a held-out part that is only ever scored;
+- the real recordings themselves, for speed: decode and analysis timed apart in one run.
 
 Run:  python benchmarks/bench_analysis.py [--music ../shared/data/music] [--out benchmarks/results]
+      [--sets synth,arranged,real]
 pychorus (the paper's published implementation; one chorus start per song) is compared when it
 imports, e.g. run with a throwaway venv:
   python -m venv /tmp/chorus --system-site-packages
@@ -13,15 +20,29 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import platform
+import re
+import sys
 import time
 from pathlib import Path
 
 import mir_eval
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from realset.arrange import HELD_OUT as ARRANGED_HELD_OUT
+from realset.arrange import TUNING as ARRANGED_TUNING
+from realset.arrange import build_all, default_cache
+
 from livedance.audio.io import content_sha256, load_audio
 from livedance.audio.synth import synth_song
-from offline.analysis import analyze_audio
+from livedance.songplan import Section
+from offline.analysis import ANALYSIS_VERSION, analyze_audio
+
+REPEAT_TOLERANCE_S = 1.0
+"""An arranged song's true repeat counts as found when a repeat section starts within this of
+it, with a lag within this of the lag to one of the label's earlier occurrences."""
 
 SR = 22050
 
@@ -124,21 +145,87 @@ def bench_synth(
     return rows
 
 
-def bench_real(folder: Path, with_pychorus: bool) -> list[dict]:
+def bench_arranged(songs: list) -> list[dict]:
+    """Score songs arranged from real recordings against their truth."""
     rows = []
+    for song in songs:
+        truth = song.truth
+        started = time.perf_counter()
+        audio = load_audio(song.wav)
+        decoded = time.perf_counter()
+        plan = analyze_audio(audio, sha256=song.name)
+        elapsed = time.perf_counter() - decoded
+        ref = np.array([[s["start_s"], s["end_s"]] for s in truth["sections"]])
+        ref_labels = [s["label"] for s in truth["sections"]]
+        est = np.array([[s.start_s, s.end_s] for s in plan.sections])
+        est_labels = [s.label for s in plan.sections]
+        end = float(ref[-1, 1])
+        est_i, est_l = mir_eval.util.adjust_intervals(est, est_labels, t_min=0.0, t_max=end)
+        ref_i, ref_l = mir_eval.util.adjust_intervals(ref, ref_labels, t_min=0.0, t_max=end)
+        _, _, f_05 = mir_eval.segment.detection(ref, est, window=0.5, trim=True)
+        _, _, f_3 = mir_eval.segment.detection(ref, est, window=3.0, trim=True)
+        _, _, f_pair = mir_eval.segment.pairwise(ref_i, ref_l, est_i, est_l)
+        true_repeats = [s for s in truth["sections"] if s["repeats"] is not None]
+        found_repeats = [s for s in plan.sections if s.repeats is not None]
+
+        def match(t: dict, s: Section) -> bool:
+            return abs(s.start_s - t["start_s"]) <= REPEAT_TOLERANCE_S and any(
+                abs((s.lag_s or 0.0) - lag) <= REPEAT_TOLERANCE_S for lag in t["lags_s"]
+            )
+
+        found = sum(any(match(t, s) for s in found_repeats) for t in true_repeats)
+        false = sum(not any(match(t, s) for t in true_repeats) for s in found_repeats)
+        row = {
+            "song": song.name,
+            "form": " ".join(truth["form"]),
+            "truth": " ".join(f"{s['label']}@{s['start_s']:.1f}" for s in truth["sections"]),
+            "found": " ".join(
+                f"{s.label}{chr(39) if s.repeats is not None else ''}@{s.start_s:.1f}"
+                for s in plan.sections
+            ),
+            "boundary_f_0.5s": round(f_05, 3),
+            "boundary_f_3s": round(f_3, 3),
+            "pairwise_f": round(f_pair, 3),
+            "repeats_found": f"{found}/{len(true_repeats)}",
+            "false_repeats": false,
+            "bars": len(plan.downbeat_times_s),
+            "duration_s": round(audio.duration_s, 1),
+            "decode_s": round(decoded - started, 3),
+            "analysis_s": round(elapsed, 3),
+        }
+        rows.append(row)
+        print(json.dumps(row))
+    return rows
+
+
+def bench_real(folder: Path, with_pychorus: bool) -> list[dict]:
+    """Speed on the real recordings: decode and analysis timed apart, in one run.
+
+    A short synthesized song is analysed first, so that one-off costs of the process (imports,
+    librosa's caches and compiled kernels) are reported on their own, not in the first song.
+    """
+    started = time.perf_counter()
+    analyze_audio(synth_song(sr=SR, bars_per_section=2, form="AB", seed=1).audio, sha256="warm")
+    rows = [{"song": "(warm-up: a 16 s synthesized song)",
+             "analysis_s": round(time.perf_counter() - started, 3)}]  # fmt: skip
+    print(json.dumps(rows[0]))
     for path in sorted(folder.glob("*.ogg")):
         started = time.perf_counter()
         audio = load_audio(path)
+        decoded = time.perf_counter()
         plan = analyze_audio(audio, sha256=content_sha256(path))
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - decoded
         row = {
             "song": path.name,
             "duration_s": round(audio.duration_s, 1),
             "tempo_bpm": plan.tempo_bpm,
-            "sections": " ".join(s.label for s in plan.sections),
-            "repeats": sum(s.repeats is not None for s in plan.sections),
-            "analysis_s_with_decode": round(elapsed, 2),
-            "percent_of_duration": round(100 * elapsed / audio.duration_s, 2),
+            "sections": " ".join(
+                s.label + ("'" if s.repeats is not None else "") for s in plan.sections
+            ),
+            "bars": len(plan.downbeat_times_s),
+            "decode_s": round(decoded - started, 3),
+            "analysis_s": round(elapsed, 3),
+            "analysis_percent_of_duration": round(100 * elapsed / audio.duration_s, 2),
         }
         if with_pychorus:
             import librosa
@@ -150,6 +237,38 @@ def bench_real(folder: Path, with_pychorus: bool) -> list[dict]:
         rows.append(row)
         print(json.dumps(row))
     return rows
+
+
+def _arranged_summary(rows: list[dict]) -> dict:
+    def total(i: int) -> int:
+        return sum(int(r["repeats_found"].split("/")[i]) for r in rows)
+
+    duration = sum(r["duration_s"] for r in rows)
+    return {
+        "songs": len(rows),
+        "repeats_found": f"{total(0)}/{total(1)}",
+        "false_repeats": sum(r["false_repeats"] for r in rows),
+        "mean_boundary_f_0.5s": round(float(np.mean([r["boundary_f_0.5s"] for r in rows])), 3),
+        "mean_boundary_f_3s": round(float(np.mean([r["boundary_f_3s"] for r in rows])), 3),
+        "mean_pairwise_f": round(float(np.mean([r["pairwise_f"] for r in rows])), 3),
+        "analysis_percent_of_duration": round(
+            100 * sum(r["analysis_s"] for r in rows) / duration, 2
+        ),
+    }
+
+
+def _machine() -> dict:
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        cpuinfo = ""
+    flags = sorted(set(re.findall(r"\b(avx512f|avx2)\b", cpuinfo)))
+    model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
+    return {
+        "cpu": model.group(1) if model else platform.processor(),
+        "cpu_flags": flags,
+        "cpus": os.cpu_count(),
+    }
 
 
 def _summary(rows: list[dict], with_pychorus: bool) -> dict:
@@ -175,33 +294,117 @@ def main() -> None:
     parser.add_argument("--music", type=Path, default=here.parents[1] / "shared/data/music")
     parser.add_argument("--out", type=Path, default=here / "results")
     parser.add_argument("--synth", type=int, default=15, help="number of synthesized songs")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="arranged songs")
+    parser.add_argument("--sets", default="synth,arranged,real", help="which to run")
+    parser.add_argument("--name", default="analysis", help="results file stem")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    sets = set(args.sets.split(","))
     with_pychorus = _have_pychorus()
     print("pychorus:", "compared" if with_pychorus else "not importable; skipped")
-    synth = bench_synth(args.synth, with_pychorus)
-    held_out = bench_synth(args.synth, with_pychorus, HELD_OUT)
-    fresh = bench_synth(args.synth, with_pychorus, FRESH)
-    real = bench_real(args.music, with_pychorus) if args.music.is_dir() else []
-    summary = {
-        "tuning": _summary(synth, with_pychorus),
-        "held_out": _summary(held_out, with_pychorus),
-        "fresh": _summary(fresh, with_pychorus),
-    }
-    print(json.dumps(summary))
+    out: dict = {"analysis_version": ANALYSIS_VERSION, "machine": _machine(), "summary": {}}
+    if "synth" in sets:
+        synth = bench_synth(args.synth, with_pychorus)
+        held_out = bench_synth(args.synth, with_pychorus, HELD_OUT)
+        fresh = bench_synth(args.synth, with_pychorus, FRESH)
+        out["summary"] |= {
+            "tuning": _summary(synth, with_pychorus),
+            "held_out": _summary(held_out, with_pychorus),
+            "fresh": _summary(fresh, with_pychorus),
+        }
+        out |= {"synth": synth, "synth_held_out": held_out, "synth_fresh": fresh}
+    if "arranged" in sets and args.music.is_dir():
+        for part, arrangements in (("tuning", ARRANGED_TUNING), ("held_out", ARRANGED_HELD_OUT)):
+            rows = bench_arranged(build_all(arrangements, music=args.music, cache=args.cache))
+            out["summary"][f"arranged_{part}"] = _arranged_summary(rows)
+            out[f"arranged_{part}"] = rows
+    if "real" in sets and args.music.is_dir():
+        out["real"] = bench_real(args.music, with_pychorus)
+        out["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(out["summary"]))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "analysis.json").write_text(
-        json.dumps(
-            {
-                "summary": summary,
-                "synth": synth,
-                "synth_held_out": held_out,
-                "synth_fresh": fresh,
-                "real": real,
-            },
-            indent=1,
+    (args.out / f"{args.name}.json").write_text(json.dumps(out, indent=1))
+    (args.out / f"{args.name}.md").write_text(_markdown(out))
+
+
+def _markdown(out: dict) -> str:
+    """The results as tables a person reads."""
+    m = out["machine"]
+    lines = [
+        f"# Song analysis (analysis version {out['analysis_version']})",
+        "",
+        f"Machine: {m['cpu']}, {m['cpus']} CPUs, flags {' '.join(m['cpu_flags']) or 'none'}"
+        + (
+            f", load average {m['load_average_after']} after the speed run"
+            if "load_average_after" in m
+            else ""
         )
-    )
+        + ".",
+        "",
+    ]
+    summary = out["summary"]
+    synth = [k for k in ("tuning", "held_out", "fresh") if k in summary]
+    if synth:
+        lines += [
+            "## Synthesized songs (repeat start and lag within 0.5 s)",
+            "",
+            "| set | songs | repeats found | boundary F (0.5 s) | pairwise F | beat F |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for k in synth:
+            r = summary[k]
+            lines.append(
+                f"| {k} | {r['songs']} | {r['repeats_found']} | {r['mean_boundary_f']} |"
+                f" {r['mean_pairwise_f']} | {r['mean_beat_f']} |"
+            )
+        lines.append("")
+    arranged = [k for k in ("arranged_tuning", "arranged_held_out") if k in summary]
+    if arranged:
+        lines += [
+            "## Songs arranged from real recordings (repeat start and lag within 1 s)",
+            "",
+            "| part | songs | repeats found | false repeats | boundary F (0.5 s) |"
+            " boundary F (3 s) | pairwise F | analysis, % of duration |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for k in arranged:
+            r = summary[k]
+            lines.append(
+                f"| {k.removeprefix('arranged_')} | {r['songs']} | {r['repeats_found']} |"
+                f" {r['false_repeats']} | {r['mean_boundary_f_0.5s']} |"
+                f" {r['mean_boundary_f_3s']} | {r['mean_pairwise_f']} |"
+                f" {r['analysis_percent_of_duration']} |"
+            )
+        lines += [
+            "",
+            "| song | truth | found | repeats | F (0.5 s) | F (3 s) | pairwise F |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for k in arranged:
+            for r in out[k]:
+                lines.append(
+                    f"| {r['song']} | {r['truth']} | {r['found']} | {r['repeats_found']} |"
+                    f" {r['boundary_f_0.5s']} | {r['boundary_f_3s']} | {r['pairwise_f']} |"
+                )
+        lines.append("")
+    if out.get("real"):
+        lines += [
+            "## Speed on the real recordings (one run; decode and analysis timed apart)",
+            "",
+            "| song | duration (s) | decode (s) | analysis (s) | analysis, % of duration |"
+            " sections | bars |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in out["real"]:
+            if "duration_s" not in r:
+                lines.append(f"| {r['song']} | | | {r['analysis_s']} | | | |")
+                continue
+            lines.append(
+                f"| {r['song']} | {r['duration_s']} | {r['decode_s']} | {r['analysis_s']} |"
+                f" {r['analysis_percent_of_duration']} | {r['sections']} | {r['bars']} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,15 @@ MIREX does). Trackers:
 - ``librosa (offline)``: ``librosa.beat.beat_track`` on the whole file (not causal).
 - ``song plan (offline)``: ``offline.analysis.analyze_file`` when that package is importable.
 
-The set is rendered on first use (fluidsynth, ~10 s) and cached in ``--set-dir``. ``--dev`` runs
-the development set instead (same styles at other tempi and seeds), the one the tracker's
-parameters were tuned on.
+The set is rendered on first use (fluidsynth, ~10-30 s) and cached in ``--set-dir``. ``--set``
+chooses it: ``midi`` (the first benchmark set), ``dev`` (its tuning versions), ``styles-dev``
+(sixteen dance styles, `beatset/styles.py`, to tune on) and ``styles-unseen`` (two other versions
+of each style, never tuned on: report it apart). ``livedance live (stage)`` scores where the live
+stage starts its moves (`dance_causally`), the beats the dancer lands on. The phase error is the
+median |estimate - true| of the beats within 70 ms (how far from the accent a move lands).
 
 Usage:
-    python benchmarks/bench_beats.py [--set-dir /tmp/livedance-beatset] [--dev] \
+    python benchmarks/bench_beats.py [--set-dir /tmp/livedance-beatset] [--set SET] \
         [--out benchmarks/results/beats.json] [--markdown benchmarks/results/beats.md]
 """
 
@@ -26,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from collections import defaultdict
@@ -39,10 +41,12 @@ import mir_eval
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from beatset.render import DEFAULT_OUT, DEFAULT_SOUNDFONT, BeatSong, build_set
+from beatset.render import DEFAULT_OUT, DEFAULT_SOUNDFONT, SETS, BeatSong, build_set
 
 from livedance.audio.beats import DEFAULT_HOP, BeatTracker
 from livedance.audio.io import load_audio
+from livedance.measure.machine import describe
+from livedance.show.stage import dance_causally
 
 PUBLISHED = (
     "reported in the issue for a set built the same way (not re-measured here, BeatNet needs "
@@ -89,6 +93,14 @@ def causal_livedance(path: Path, truth_s: np.ndarray, lead_s: float) -> dict:
     }
 
 
+def live_stage(path: Path) -> np.ndarray:
+    """Where `livedance live` starts its moves: the tracker and the beats-to-moves stage, fed hop
+    by hop (`livedance.show.stage.dance_causally`, as ``livedance beats --causal``)."""
+    audio = load_audio(path)
+    dance = dance_causally(audio.mono(), audio.sample_rate, repeats=False)
+    return np.array([m.move.start_s for m in dance.moves])
+
+
 def aubio_tempo(path: Path) -> np.ndarray:
     """aubio's own tempo tracker fed hop by hop (the beat times it reports)."""
     audio = load_audio(path)
@@ -125,11 +137,20 @@ def song_plan() -> Callable[[Path], np.ndarray] | None:
 
 
 def score(truth_s: np.ndarray, beats_s: np.ndarray) -> dict[str, float]:
-    """mir_eval F-measure, CMLt and AMLt, first 5 s trimmed."""
+    """mir_eval F-measure, CMLt and AMLt, first 5 s trimmed; and the phase error of the matched
+    beats (median |estimate - true| over estimates within 70 ms of a true beat, in ms: how far
+    from the accent a move lands when it lands on the beat)."""
     ref = mir_eval.beat.trim_beats(truth_s)
     est = mir_eval.beat.trim_beats(np.sort(np.asarray(beats_s, dtype=np.float64)))
     _, cmlt, _, amlt = mir_eval.beat.continuity(ref, est)
-    return {"F": mir_eval.beat.f_measure(ref, est), "CMLt": cmlt, "AMLt": amlt}
+    phase_ms = float("nan")
+    if len(est) and len(ref):
+        d = np.abs(est[:, None] - ref[None, :]).min(axis=1)
+        if (d <= 0.07).any():
+            phase_ms = float(np.median(d[d <= 0.07])) * 1e3
+    return {
+        "F": mir_eval.beat.f_measure(ref, est), "CMLt": cmlt, "AMLt": amlt, "phase_ms": phase_ms,
+    }  # fmt: skip
 
 
 def _lock_time(beats: np.ndarray, truth: np.ndarray, run: int = 4) -> float:
@@ -175,6 +196,7 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
         Per-song and per-style scores, timing statistics, the machine.
     """
     trackers: dict[str, Callable[[Path], np.ndarray]] = {
+        "livedance live (stage)": live_stage,
         "aubio tempo": aubio_tempo,
         "librosa (offline)": librosa_offline,
     }
@@ -208,20 +230,27 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in per_song:
         groups[row["style"]].append(row)
+    metrics = ("F", "CMLt", "AMLt", "phase_ms")
     for style, rows in groups.items():
         by_style[style] = {
-            t: {m: float(np.mean([r["scores"][t][m] for r in rows])) for m in ("F", "CMLt", "AMLt")}
+            t: {m: float(np.nanmean([r["scores"][t][m] for r in rows])) for m in metrics}
             for t in tracker_names
         }
     mean = {
-        t: {m: float(np.mean([r["scores"][t][m] for r in per_song])) for m in ("F", "CMLt", "AMLt")}
+        t: {m: float(np.nanmean([r["scores"][t][m] for r in per_song])) for m in metrics}
         for t in tracker_names
     }
+    worst = {t: min(by_style[st][t]["F"] for st in by_style) for t in tracker_names}
     return {
         "set": [{"name": s.name, "style": s.style, "bpm": round(s.bpm, 1)} for s in songs],
         "per_song": per_song,
         "by_style": by_style,
         "mean_over_songs": mean,
+        "worst_style_F": worst,
+        "median_phase_ms": {
+            t: float(np.nanmedian([r["scores"][t]["phase_ms"] for r in per_song]))
+            for t in tracker_names
+        },
         "livedance_declared_minus_true": _stats_ms(np.concatenate(all_lag)),
         "livedance_predicted_minus_true": _stats_ms(np.concatenate(all_pred)),
         "prediction_lead_ms": round(lead_s * 1000),
@@ -229,22 +258,34 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
         "livedance_lock_s_median": round(float(np.nanmedian([r["lock_s"] for r in per_song])), 2),
         "livedance_lock_s_max": round(float(np.nanmax([r["lock_s"] for r in per_song])), 2),
         "published": PUBLISHED,
-        "machine": f"{platform.machine()} {platform.python_version()}",
+        "machine": describe(),
     }
 
 
 def markdown(result: dict) -> str:
     """The per-style table and the timing lines as Markdown."""
     names = list(result["mean_over_songs"])
-    head = "| style | " + " | ".join(f"{n} F / CMLt / AMLt" for n in names) + " |"
-    lines = [head, "| --- |" + " --- |" * len(names)]
+    head = "| style | " + " | ".join(f"{n} F / CMLt / AMLt / phase ms" for n in names) + " |"
+    lines = [
+        f"Set `{result.get('set_name', '?')}` on {result['machine']['cpu']} "
+        f"({result['machine']['cpu_flags']}).",
+        "",
+        head,
+        "| --- |" + " --- |" * len(names),
+    ]
     rows = [*result["by_style"].items(), ("**mean (songs)**", result["mean_over_songs"])]
     for style, scores in rows:
         cells = [
-            f"{scores[n]['F']:.2f} / {scores[n]['CMLt']:.2f} / {scores[n]['AMLt']:.2f}"
+            f"{scores[n]['F']:.2f} / {scores[n]['CMLt']:.2f} / {scores[n]['AMLt']:.2f} / "
+            f"{scores[n]['phase_ms']:.1f}"
             for n in names
         ]
         lines.append(f"| {style} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **worst style F** | "
+        + " | ".join(f"{result['worst_style_F'][n]:.2f}" for n in names)
+        + " |"
+    )
     lag, pred = result["livedance_declared_minus_true"], result["livedance_predicted_minus_true"]
     lines += [
         "",
@@ -271,13 +312,18 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="*", help="song names to run (default all)")
     parser.add_argument(
-        "--dev", action="store_true", help="run on the development set (for tuning) instead"
+        "--set",
+        choices=list(SETS),
+        default="midi",
+        help="midi: the first benchmark set; dev: its tuning versions; styles-dev: sixteen dance "
+        "styles to tune on; styles-unseen: other versions of them, never tuned on",
     )
     args = parser.parse_args()
-    songs = build_set(args.set_dir, args.soundfont, dev=args.dev)
+    songs = build_set(args.set_dir, args.soundfont, which=args.set)
     if args.only:
         songs = [s for s in songs if s.name in args.only]
     result = run(songs, args.lead_ms / 1000)
+    result["set_name"] = args.set
     table = markdown(result)
     print(table)
     if args.out:

@@ -47,6 +47,13 @@ class Move:
     reason: str = "music"
 
 
+DOWNBEAT_ACCENT = 1.15
+"""A move on a bar's first beat swings this much wider: the big accent lands on the one."""
+
+MAX_ACCENTED = 1.25
+"""The widest an accented move swings (the loudest unaccented one: 1.15)."""
+
+
 @dataclass(frozen=True)
 class ChoiceWeights:
     """How strongly each musical feature steers the choice of action."""
@@ -155,6 +162,8 @@ class Choreographer:
             raise ValueError("beat intervals must be added in time order")
         loudness = self._update_loudness(interval.rms_db)
         intensity = float(np.clip(0.7 + 0.35 * loudness, 0.5, 1.15))
+        if self._starts_a_bar(interval):
+            intensity = min(MAX_ACCENTED, intensity * DOWNBEAT_ACCENT)
         move = None
         if self._forced is not None:
             move = Move(interval.start_s, interval.end_s, self._forced, intensity, "forced")
@@ -170,6 +179,15 @@ class Choreographer:
         self._moves.append(move)
         self._starts.append(move.start_s)
         return move
+
+    def _starts_a_bar(self, interval: BeatInterval) -> bool:
+        """The interval starts on a bar's first beat: said by the live stage, or a downbeat of
+        the song plan within 35 ms."""
+        if interval.downbeat:
+            return True
+        downbeats = self.plan.downbeat_times_s if self.plan is not None else ()
+        i = bisect.bisect_left(downbeats, interval.start_s - 0.035)
+        return i < len(downbeats) and abs(downbeats[i] - interval.start_s) <= 0.035
 
     def pose_at(self, t_s: float) -> Pose:
         """The pose at song time ``t_s`` (idle before the first and after the last beat)."""

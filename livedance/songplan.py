@@ -37,6 +37,8 @@ class BeatInterval:
     end_s: float
     rms_db: float
     centroid_hz: float
+    downbeat: bool = False
+    """The interval starts a bar (live: counted from the operator's "this is the one")."""
 
     @property
     def interval_s(self) -> float:
@@ -83,7 +85,10 @@ class SongPlan:
             "tempo_bpm": self.tempo_bpm,
             "beat_times_s": list(self.beat_times_s),
             "downbeat_times_s": list(self.downbeat_times_s),
-            "intervals": [vars(i) for i in self.intervals],
+            # a plan's bars are its downbeat_times_s; `downbeat` is the live stage's
+            "intervals": [
+                {k: v for k, v in vars(i).items() if k != "downbeat"} for i in self.intervals
+            ],
             "sections": [vars(s) for s in self.sections],
             "extra": self.extra,
         }

@@ -324,3 +324,19 @@ def test_cli_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     assert proc.stderr.strip().count("\n") == 0 and "livedance: error:" in proc.stderr
     proc = run_cli("beats", str(bad), "--causal", "--min-bpm", "150", "--max-bpm", "100")
     assert proc.returncode == 2 and "min" in proc.stderr
+
+
+def test_double_and_half_tempo_keep_the_beat_and_refuse_what_the_range_cannot_hold() -> None:
+    """A DJ's half/double: the tracker counts drum and bass at 87; doubled, the clock holds 174
+    with the latest beat still on its grid (every old beat is a new one)."""
+    clock = BeatClock(tempo=TempoRange(60.0, 180.0))
+    _feed(clock, 87.0, 0.0, 3.0)
+    old = clock.beats_between(3.0, 6.0)
+    assert clock.scale_tempo(2.0) == pytest.approx(174.0, rel=0.01)
+    assert clock.state == "manual" and clock.bpm == pytest.approx(174.0, rel=0.01)
+    new = clock.beats_between(3.0, 6.0)
+    assert all(np.min(np.abs(np.array(new) - b)) < 1e-6 for b in old), (old, new)
+    assert len(new) == pytest.approx(2 * len(old), abs=1)
+    assert clock.scale_tempo(2.0) is None and clock.bpm == pytest.approx(174.0, rel=0.01)
+    assert clock.scale_tempo(0.5) == pytest.approx(87.0, rel=0.01)
+    assert BeatClock().scale_tempo(2.0) is None  # idle: no tempo to double

@@ -6,7 +6,7 @@ import mir_eval
 import numpy as np
 import pytest
 
-from livedance.audio.beats import BeatTracker, track_beats
+from livedance.audio.beats import DEFAULT_HOP, DEFAULT_WIN, BeatTracker, samples_at, track_beats
 from livedance.audio.synth import synth_song
 
 
@@ -59,3 +59,18 @@ def test_interval_features_follow_the_music() -> None:
 def test_rejects_a_hop_of_the_wrong_size() -> None:
     with pytest.raises(ValueError, match="hop of 256"):
         BeatTracker(44100).process(np.zeros(100, np.float32))
+
+
+def test_the_tracker_times_beats_alike_at_any_sample_rate() -> None:
+    """Hop and window last as long at 22.05 kHz as at 44.1 kHz (a 1024-sample window at 22.05 kHz
+    lasted 46 ms and put every beat 12-16 ms late): the song plan's guide runs at 22.05 kHz."""
+    assert samples_at(44100, DEFAULT_HOP) == 256 and samples_at(48000, DEFAULT_HOP) == 256
+    assert samples_at(22050, DEFAULT_HOP) == 128 and samples_at(22050, DEFAULT_WIN) == 512
+    song = synth_song(bpm=118.0, form="AB", bars_per_section=8, sr=44100, seed=4)
+    errors = {}
+    for sr in (44100, 22050):
+        mono = song.audio.mono() if sr == 44100 else song.audio.mono()[::2].copy()
+        beats = np.asarray(BeatTracker(sr).process_signal(mono).beat_times_s)
+        d = np.abs(beats[:, None] - song.beat_times_s[None, :]).min(axis=1)
+        errors[sr] = float(np.median(d[d <= 0.07]))
+    assert errors[22050] < 0.008 and abs(errors[22050] - errors[44100]) < 0.004, errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -138,3 +139,15 @@ def test_repeat_from_dances_the_earlier_move_again_once_and_forcing_wins() -> No
     assert choreographer.add_interval(intervals[10]).reason == "forced"
     choreographer.repeat_from(-100.0)  # nothing danced there: the music decides
     assert choreographer.add_interval(intervals[11]).reason == "music"
+
+
+def test_the_song_plans_downbeats_get_the_accent() -> None:
+    """The move on each bar's first beat swings wider than the rest of its bar."""
+    ivs = _intervals(32)
+    plan = replace(_plan(ivs, ()), downbeat_times_s=tuple(iv.start_s for iv in ivs[1::4]))
+    moves = choreograph(ivs, plan=plan, seed=1).moves
+    ones = [m.intensity for m in moves[1::4]]
+    rest = [m.intensity for i, m in enumerate(moves) if i % 4 != 1]
+    assert min(ones) > 1.1 * max(rest), (ones, rest)
+    plain = choreograph(ivs, plan=_plan(ivs, ()), seed=1).moves
+    assert max(m.intensity for m in plain) == max(rest)

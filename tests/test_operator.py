@@ -176,6 +176,30 @@ def test_an_osc_tempo_outside_the_live_range_and_fast_taps_never_end_the_show(
         operator.close()
 
 
+def test_double_and_half_over_osc_and_keys_steer_the_live_clock() -> None:
+    clock = MonotonicClock()
+    clock.start()
+    timeline, beats = _live(clock, bpm=87.0)  # drum and bass counted at half tempo
+    names = [a.name for a in timeline.choreographer.actions]
+    control = OscControl(0, LOOPBACK, clock=clock, action_names=names).start()
+    operator = Operator(timeline, control=control)
+    client = SimpleUDPClient(LOOPBACK, control.port)
+    try:
+        client.send_message("/livedance/tempo/double", [])
+        _until(operator, clock, lambda: beats.state == "manual")
+        assert beats.bpm == pytest.approx(174.0, rel=0.01) and "174.0" in operator.notice
+        operator.key("half", clock.now())
+        assert beats.bpm == pytest.approx(87.0, rel=0.01)
+        operator.key("double", clock.now())
+        operator.key("double", clock.now())  # 348 BPM: refused, said on the HUD
+        assert beats.bpm == pytest.approx(174.0, rel=0.01) and "outside" in operator.notice
+        operator.key("release", clock.now())
+        assert beats.state != "manual"
+    finally:
+        client._sock.close()
+        operator.close()
+
+
 def test_the_bpm_sent_out_is_the_live_clocks() -> None:
     clock = MonotonicClock()
     clock.start()

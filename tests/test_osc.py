@@ -31,11 +31,13 @@ from livedance.control import (
     ForceAction,
     Freeze,
     LoadModel,
+    MarkOne,
     Nudge,
     OscControl,
     OscOut,
     ReleaseTempo,
     Requests,
+    ScaleTempo,
     SetIntensity,
     SetTempo,
     ShowControls,
@@ -106,6 +108,9 @@ def raw_socket() -> socket.socket:
         ("/livedance/tempo", 128.0, SetTempo(128.0)),
         ("/livedance/tempo", 96, SetTempo(96.0)),  # an int is a fine tempo
         ("/livedance/tempo/release", None, ReleaseTempo()),
+        ("/livedance/tempo/double", None, ScaleTempo(2.0)),
+        ("/livedance/tempo/half", 1, ScaleTempo(0.5)),
+        ("/livedance/one", None, MarkOne(12.5)),
         ("/livedance/tap", None, Tap(12.5)),  # stamped with the control's clock on arrival
         ("/livedance/tap", 1, Tap(12.5)),
         ("/livedance/nudge", -0.25, Nudge(-0.25)),

@@ -127,3 +127,24 @@ def test_live_through_the_null_sink_dances_a_repeated_progression_again(
     assert m, proc.stdout
     print(proc.stdout.strip().splitlines()[-1])
     assert int(m[2]) >= 4, proc.stdout
+
+
+def test_the_one_puts_the_accent_on_every_fourth_beat_from_the_operators_press() -> None:
+    """Live there are no bars until the operator says "this is the one"; from then every fourth
+    move swings wider (the accent), and the count is lost with the beat (silence)."""
+    audio = _progression(VERSE)
+    choreographer = Choreographer(seed=3)
+    beats = KnownBeats(np.arange(0.0, len(audio) / SR, PERIOD_S))
+    stage = BeatsToMoves(choreographer, beats, array_reader(audio), SR, repeats=False)
+    for now_s in np.arange(0.0, 4.0, 1 / 30):
+        stage.extend(float(now_s), captured_s=float(now_s))
+    assert not any(choreographer.move(i).intensity > 1.15 for i in range(choreographer.n_moves))
+    assert stage.mark_one(3.0 + 0.02)  # pressed just after the beat at 3.0 s
+    for now_s in np.arange(4.0, len(audio) / SR - PERIOD_S, 1 / 30):
+        stage.extend(float(now_s), captured_s=float(now_s))
+    moves = [choreographer.move(i) for i in range(choreographer.n_moves)]
+    after = [m for m in moves if m.start_s > 4.0 + PERIOD_S]
+    ones = [m for m in after if round((m.start_s - 3.0) / PERIOD_S) % 4 == 0]
+    others = [m for m in after if round((m.start_s - 3.0) / PERIOD_S) % 4 != 0]
+    assert ones and others
+    assert np.mean([m.intensity for m in ones]) > 1.1 * np.mean([m.intensity for m in others])

@@ -1,7 +1,8 @@
 """Write the beat set's scores as MIDI, render them with fluidsynth, read the beat truth back.
 
 Usage:
-    python benchmarks/beatset/render.py [--out /tmp/livedance-beatset] [--soundfont SF2]
+    python benchmarks/beatset/render.py [--set midi|dev|styles-dev|styles-unseen]
+        [--out /tmp/livedance-beatset] [--soundfont SF2]
 
 For every song of `songs.SONGS` this writes ``NAME.mid`` (with mido), renders ``NAME.wav``
 (44.1 kHz stereo, fluidsynth with reverb and chorus on, as a GM player would) and
@@ -30,6 +31,7 @@ import soundfile as sf
 if __package__ in (None, ""):  # run as a script: make `beatset` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from beatset.songs import DEV_SONGS, SONGS, Score
+from beatset.styles import STYLE_DEV, STYLE_UNSEEN
 
 log = logging.getLogger(__name__)
 
@@ -144,22 +146,34 @@ def render(midi_path: Path, wav_path: Path, soundfont: Path, end_s: float) -> No
     tmp.unlink()
 
 
+SETS: dict[str, tuple[tuple, int]] = {
+    "midi": (SONGS, 0),
+    "dev": (DEV_SONGS, 1000),
+    "styles-dev": (STYLE_DEV, 2000),
+    "styles-unseen": (STYLE_UNSEEN, 3000),
+}
+"""The sets by name, with the seed of their timing jitter: ``midi`` (the first benchmark set, twelve
+songs in eight styles), ``dev`` (its tuning versions), ``styles-dev`` (sixteen dance styles, two
+versions each, for tuning) and ``styles-unseen`` (two other versions of each: never tuned on)."""
+
+
 def build_set(
-    out_dir: Path = DEFAULT_OUT, soundfont: Path = DEFAULT_SOUNDFONT, *, dev: bool = False
+    out_dir: Path = DEFAULT_OUT, soundfont: Path = DEFAULT_SOUNDFONT, *, which: str = "midi"
 ) -> list[BeatSong]:
-    """Write, render (cached) and annotate every song; returns them in table order.
+    """Write, render (cached) and annotate every song of a set; returns them in table order.
 
     Args:
-        out_dir: cache folder (.mid, .wav, .beats.txt, set.json / dev.json).
+        out_dir: cache folder (.mid, .wav, .beats.txt, and the set's index ``WHICH.json``).
         soundfont: General MIDI soundfont for fluidsynth.
-        dev: the development set (`songs.DEV_SONGS`, for tuning) instead of the benchmark set.
+        which: a name of `SETS`.
     """
+    makers, jitter_seed = SETS[which]
     out_dir.mkdir(parents=True, exist_ok=True)
     songs = []
-    for i, make in enumerate(DEV_SONGS if dev else SONGS):
+    for i, make in enumerate(makers):
         score = make()
         midi_path = out_dir / f"{score.name}.mid"
-        write_midi(score, midi_path, seed=i + (1000 if dev else 0))
+        write_midi(score, midi_path, seed=i + jitter_seed)
         recipe = midi_path.read_bytes() + f"{soundfont} tail {TAIL_S}".encode()
         digest = hashlib.sha256(recipe).hexdigest()[:16]
         wav_path = out_dir / f"{score.name}.wav"
@@ -175,7 +189,7 @@ def build_set(
     index = [{"name": s.name, "style": s.style, "audio": s.audio_path.name,
               "beats": f"{s.name}.beats.txt", "median_bpm": round(s.bpm, 2),
               "n_beats": len(s.beat_times_s)} for s in songs]  # fmt: skip
-    (out_dir / ("dev.json" if dev else "set.json")).write_text(json.dumps(index, indent=1))
+    (out_dir / f"{which}.json").write_text(json.dumps(index, indent=1))
     return songs
 
 
@@ -203,10 +217,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cache folder for the set")
     parser.add_argument("--soundfont", type=Path, default=DEFAULT_SOUNDFONT)
-    parser.add_argument("--dev", action="store_true", help="the development set (for tuning)")
+    parser.add_argument("--set", choices=list(SETS), default="midi", help="which set")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for song in build_set(args.out, args.soundfont, dev=args.dev):
+    for song in build_set(args.out, args.soundfont, which=args.set):
         print(f"{song.name:24s} {song.style:18s} {song.bpm:6.1f} bpm "
               f"{len(song.beat_times_s):4d} beats {song.beat_times_s[-1]:5.1f} s")  # fmt: skip
 

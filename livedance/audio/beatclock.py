@@ -289,6 +289,29 @@ class BeatClock:
             self._hold(60.0 / used, float(beat_s))
         return used
 
+    def scale_tempo(self, factor: float) -> float | None:
+        """Double (2) or halve (0.5) the tempo and hold it, keeping the latest beat on the grid.
+
+        Unlike `set_tempo` it does not fold into the range (that would undo it): a result
+        outside the range is refused with a log line, as is a clock with no tempo yet.
+
+        Returns:
+            The tempo the clock now holds, or None when refused.
+        """
+        with self._lock:
+            snap = self._snap
+            if snap.state == "idle":
+                log.info("tempo x%g ignored: no tempo yet", factor)
+                return None
+            bpm = 60.0 / snap.period_s * factor
+            if not self.tempo.min_bpm <= bpm <= self.tempo.max_bpm:
+                log.info("tempo x%g ignored: %.1f bpm is outside %s", factor, bpm,
+                         self.tempo.describe())  # fmt: skip
+                return None
+            pivot = snap.last_beat_s if snap.last_beat_s is not None else snap.anchor_s
+            self._hold(60.0 / bpm, _grid_beat_at_or_after(snap, pivot - 0.5 * snap.period_s))
+            return bpm
+
     def align(self, beat_s: float) -> None:
         """A beat falls at ``beat_s`` (an operator's tap): shift the grid there, hold the tempo.
 

@@ -20,6 +20,7 @@ what runs on stage.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -36,7 +37,19 @@ from livedance.songplan import BeatInterval
 log = logging.getLogger(__name__)
 
 DEFAULT_HOP = 256
+"""Samples per hop at `REFERENCE_RATE` (5.8 ms)."""
 DEFAULT_WIN = 1024
+"""Analysis window at `REFERENCE_RATE` (23 ms)."""
+REFERENCE_RATE = 44100
+"""The rate the hop, the window and the tracker's latencies are set for."""
+
+
+def samples_at(sample_rate: int, samples_at_reference: int) -> int:
+    """The power of two nearest ``samples_at_reference`` scaled from `REFERENCE_RATE` to
+    ``sample_rate``: the same duration, so the tracker times beats alike at any rate (at 22.05
+    kHz a 1024-sample window lasts twice as long, and its onsets came 12-16 ms late)."""
+    return int(2 ** round(math.log2(samples_at_reference * sample_rate / REFERENCE_RATE)))
+
 
 UPDATE_S = 0.05
 """How often the pulse is re-estimated and the clock steered."""
@@ -112,8 +125,10 @@ class BeatTracker:
 
     Args:
         sample_rate: of the mono input, Hz.
-        hop_samples: samples per `process` call (256 at 44.1 kHz is ~5.8 ms).
-        win_samples: analysis window of aubio's phase vocoder and of the spectral centroid.
+        hop_samples: samples per `process` call (default: `DEFAULT_HOP` at 44.1 kHz, 5.8 ms,
+            scaled to the rate by `samples_at`).
+        win_samples: analysis window of aubio's phase vocoder and of the spectral centroid
+            (default: `DEFAULT_WIN` at 44.1 kHz, scaled alike).
         tempo: the tempo range the tracker may follow (and its new clock runs at).
         clock: the beat clock to steer (a new one by default); pass one to share it with the
             show.
@@ -122,15 +137,15 @@ class BeatTracker:
     def __init__(
         self,
         sample_rate: int,
-        hop_samples: int = DEFAULT_HOP,
-        win_samples: int = DEFAULT_WIN,
+        hop_samples: int | None = None,
+        win_samples: int | None = None,
         *,
         tempo: TempoRange = DEFAULT_TEMPO,
         clock: BeatClock | None = None,
     ) -> None:
         self.sample_rate = int(sample_rate)
-        self.hop_samples = int(hop_samples)
-        self.win_samples = int(win_samples)
+        self.hop_samples = int(hop_samples or samples_at(self.sample_rate, DEFAULT_HOP))
+        self.win_samples = int(win_samples or samples_at(self.sample_rate, DEFAULT_WIN))
         frame_rate = self.sample_rate / self.hop_samples
         self.front_end = NoveltyFrontEnd(self.sample_rate, self.hop_samples, self.win_samples)
         self.estimator = PulseEstimator(
@@ -302,7 +317,7 @@ class BeatTracker:
 
 
 def track_beats(
-    mono: npt.NDArray[np.float32], sample_rate: int, hop_samples: int = DEFAULT_HOP
+    mono: npt.NDArray[np.float32], sample_rate: int, hop_samples: int | None = None
 ) -> BeatTrack:
     """Beats and features of a whole signal (the offline face of `BeatTracker`)."""
     return BeatTracker(sample_rate, hop_samples).process_signal(mono)

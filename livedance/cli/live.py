@@ -13,6 +13,7 @@ from livedance.cli.showsetup import (
     add_show_options,
     add_tempo_options,
     open_show,
+    render_tier,
     renderer_from_args,
     stop_on_signals,
     switchable,
@@ -105,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
                 f"--latency: low, high or seconds, got {latency!r}", exit_code=2
             ) from None
     renderer, body = renderer_from_args(args)
+    warp, why = render_tier(args, renderer, body)
+    log.info("render tier: %s", why)
     clock = BeatClock(tempo=tempo, hold_s=args.tempo_hold or None)
     line = LineIn(
         args.input,
@@ -133,13 +136,14 @@ def run(args: argparse.Namespace) -> int:
             args, timeline, show_clock, renderer, title="livedance live",
             input_tap=lambda: InputAudioTap(line.ring, line.sample_rate, origin_s, line.captured_s),
         )  # fmt: skip
+        operator.tell(f"render tier: {why}")
         stats = run_show(
             timeline,
             show_clock,
             renderer,
             outputs,
             operator,
-            ShowOptions(fps=args.fps, duration_s=args.duration),
+            ShowOptions(fps=args.fps, duration_s=args.duration, warp=warp),
         )
     finally:
         restore_signals()

@@ -12,6 +12,7 @@ from livedance.cli.showsetup import (
     add_show_options,
     add_tempo_options,
     open_show,
+    render_tier,
     renderer_from_args,
     song_plan,
     stop_on_signals,
@@ -97,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     plan = song_plan(audio, args.song, tracker=args.tracker, use_cache=not args.no_cache)
     dance = dance_song(audio, name, plan=plan, seed=args.seed, body=body, tempo=tempo)
     song = audio.segment(args.duration)
+    warp, why = render_tier(args, renderer, body)
+    log.info("render tier: %s", why)
     renderer = switchable(args, renderer, dance.choreographer)
     timeline = PlannedTimeline(dance.choreographer)
     player = None
@@ -117,13 +120,16 @@ def run(args: argparse.Namespace) -> int:
         operator, outputs = open_show(
             args, timeline, clock, renderer, title=f"livedance - {name}", sound=song
         )
+        operator.tell(f"render tier: {why}")
         stats = run_show(
             timeline,
             clock,
             renderer,
             outputs,
             operator,
-            ShowOptions(fps=args.fps, duration_s=song.duration_s, progress=args.headless),
+            ShowOptions(
+                fps=args.fps, duration_s=song.duration_s, progress=args.headless, warp=warp
+            ),
             start=start,
             finished=(lambda: player.finished) if player is not None else None,
         )

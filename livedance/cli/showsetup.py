@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DEADBAND_PX = 1.0
 
+TIER_TIMING_S = 1.0
+"""How long ``--quality auto`` times the renderer at the start of a show."""
+
+TIER_BUDGET_SHARE = 0.8
+"""``--quality auto`` warps when the renderer's p90 frame time is over this share of a frame."""
+
 
 # --------------------------------------------------------------------------------- options
 def add_renderer_options(p: argparse.ArgumentParser) -> None:
@@ -101,6 +107,15 @@ def add_show_options(p: argparse.ArgumentParser, *, window: bool = True) -> None
     )
     p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (h toggles)")
     p.add_argument(
+        "--quality",
+        choices=("auto", "best", "warp"),
+        default="auto",
+        help="auto (default): time the renderer on this machine for about a second and warp "
+        "frames between generated ones when it cannot hold the frame rate with margin; best: "
+        "only generated frames (a slow generator's slots hold the last frame); warp: always warp "
+        "the slots the renderer does not make",
+    )
+    p.add_argument(
         "--output",
         action="append",
         default=None,
@@ -162,6 +177,40 @@ def renderer_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
         temporal_blend=args.blend,
         deadband_px=args.deadband,
     )
+
+
+def render_tier(args: argparse.Namespace, renderer: Any, body: Any) -> tuple[bool, str]:
+    """Whether the show warps frames between generated ones (``--quality``), and why.
+
+    ``auto`` times the renderer on this machine for about a second (after its warm-up): when its
+    p90 frame time is over `TIER_BUDGET_SHARE` of a display frame, the slots it cannot make show
+    the latest generated frame warped to their pose. A headless render makes every slot: no warp.
+    """
+    if getattr(args, "headless", False):
+        return False, "headless: every slot is rendered"
+    if args.quality != "auto":
+        return args.quality == "warp", f"--quality {args.quality}"
+    import time
+
+    from livedance.choreo import idle_pose
+    from livedance.measure.machine import cpu_flags
+
+    times_ms: list[float] = []
+    start = time.perf_counter()
+    while time.perf_counter() - start < TIER_TIMING_S and len(times_ms) < 60:
+        pose = idle_pose(len(times_ms) * 0.1, body)[None]
+        t0 = time.perf_counter()
+        renderer.render(pose)
+        times_ms.append((time.perf_counter() - t0) * 1e3)
+    p90 = float(sorted(times_ms)[int(0.9 * (len(times_ms) - 1))])
+    budget_ms = 1e3 / args.fps
+    warp = p90 > TIER_BUDGET_SHARE * budget_ms
+    why = (
+        f"{renderer.name}: p90 {p90:.1f} ms a frame over {len(times_ms)} frames against "
+        f"{budget_ms:.1f} ms at {args.fps:g} fps (cpu {cpu_flags()}): "
+        + ("warping between generated frames" if warp else "every frame generated")
+    )
+    return warp, why
 
 
 def switchable(args: argparse.Namespace, renderer: Any, choreographer: Any) -> Any:

@@ -40,6 +40,28 @@ class SetTempo:
 
 
 @dataclass(frozen=True, slots=True)
+class ScaleTempo:
+    """Double or halve the tempo the beat clock follows (the tracker counted the wrong level).
+
+    Attributes:
+        factor: 2.0 (double) or 0.5 (half).
+    """
+
+    factor: float
+
+
+@dataclass(frozen=True, slots=True)
+class MarkOne:
+    """The operator says "this is the one": the beat nearest ``t_s`` starts a bar.
+
+    Attributes:
+        t_s: when the button was pressed, on the show's control clock.
+    """
+
+    t_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseTempo:
     """End a tempo set by `SetTempo` or tap tempo: the beat tracker steers again."""
 
@@ -147,7 +169,9 @@ class SetBeatOffset:
 
 Command = (
     SetTempo
+    | ScaleTempo
     | ReleaseTempo
+    | MarkOne
     | Tap
     | Nudge
     | ForceAction
@@ -228,6 +252,25 @@ def _release(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> 
     return ReleaseTempo()
 
 
+def _button(args: Sequence[Any], what: str) -> bool:
+    """A button: pressed (1, or no argument) is True; its release (0) is False."""
+    if len(args) > 1:
+        raise CommandError(f"expected 0 or 1 argument, got {len(args)}")
+    return not args or _switch(args, what)
+
+
+def _double(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
+    return ScaleTempo(2.0) if _button(args, "double") else None
+
+
+def _half(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
+    return ScaleTempo(0.5) if _button(args, "half") else None
+
+
+def _one(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
+    return MarkOne(t_s) if _button(args, "one") else None
+
+
 def _tap(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
     # Buttons on desks and TouchOSC send 1 on press and 0 on release: only the press is a tap.
     if len(args) > 1:
@@ -296,6 +339,33 @@ _TABLE: tuple[tuple[AddressSpec, _Parser], ...] = (
             f"{PREFIX}/tempo/release", "(i)", "end a held tempo: track the music again", "-"
         ),
         _release,
+    ),
+    (
+        AddressSpec(
+            f"{PREFIX}/tempo/double",
+            "(i)",
+            "double the tempo the dancer follows (held like a set tempo); 0 (release) ignored",
+            "-",
+        ),
+        _double,
+    ),
+    (
+        AddressSpec(
+            f"{PREFIX}/tempo/half",
+            "(i)",
+            "halve the tempo the dancer follows (held like a set tempo); 0 (release) ignored",
+            "-",
+        ),
+        _half,
+    ),
+    (
+        AddressSpec(
+            f"{PREFIX}/one",
+            "(i)",
+            "this is the one: the beat nearest now starts a bar (its move gets the accent)",
+            "-",
+        ),
+        _one,
     ),
     (
         AddressSpec(f"{PREFIX}/tap", "(i)", "tap tempo: a beat is now; 0 (release) ignored", "-"),

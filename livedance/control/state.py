@@ -23,8 +23,10 @@ from livedance.control.commands import (
     ForceAction,
     Freeze,
     LoadModel,
+    MarkOne,
     Nudge,
     ReleaseTempo,
+    ScaleTempo,
     SetBeatOffset,
     SetIntensity,
     SetPictureOffset,
@@ -46,6 +48,8 @@ class Requests:
     Attributes:
         tempo_bpm: set the beat clock to this tempo (from `/tempo` or tap tempo; latest wins).
         release_tempo: end a held tempo (a later tempo in the same frame wins over it).
+        tempo_scale: double (2) or halve (0.5) the tempo followed; presses multiply.
+        one_at_s: the beat nearest this clock time starts a bar ("this is the one").
         beat_at_s: a beat falls at this clock time (the latest tap): align the beat phase to it.
         nudge_beats: shift the beat phase by this many beats (nudges add up).
         action: dance this action on the next beat interval (`Choreographer.force_next`).
@@ -54,6 +58,8 @@ class Requests:
 
     tempo_bpm: float | None = None
     release_tempo: bool = False
+    tempo_scale: float = 1.0
+    one_at_s: float | None = None
     beat_at_s: float | None = None
     nudge_beats: float = 0.0
     action: str | None = None
@@ -127,9 +133,16 @@ def apply_command(state: ShowControls, command: Command) -> ShowControls:
             return replace(
                 state, taps_s=(), requests=replace(req, tempo_bpm=bpm, release_tempo=False)
             )
+        case ScaleTempo(factor):
+            scale = min(4.0, max(0.25, req.tempo_scale * factor))
+            return replace(state, requests=replace(req, tempo_scale=scale, release_tempo=False))
+        case MarkOne(t_s):
+            return replace(state, requests=replace(req, one_at_s=t_s))
         case ReleaseTempo():
             return replace(
-                state, taps_s=(), requests=replace(req, tempo_bpm=None, release_tempo=True)
+                state,
+                taps_s=(),
+                requests=replace(req, tempo_bpm=None, tempo_scale=1.0, release_tempo=True),
             )
         case Nudge(beats):
             total = max(-MAX_NUDGE_BEATS, min(MAX_NUDGE_BEATS, req.nudge_beats + beats))

@@ -25,6 +25,7 @@ operator's quit does: every output is closed properly, so a recording is a playa
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import sys
 import time
@@ -41,8 +42,12 @@ from livedance.show.operator import Operator
 from livedance.show.outputs import Output, ShowFrame
 from livedance.show.render_ahead import RenderAhead, RenderedFrame, beat_slot
 from livedance.show.timeline import Timeline
+from livedance.show.warp import warp_frame
 
 log = logging.getLogger(__name__)
+
+MAX_WARP_S = 0.1
+"""The furthest (show time) a generated frame is warped ahead of the pose it was drawn for."""
 
 LATE_FRAMES = 1.0
 """A frame is late once its slot is over: the clock has passed it by this many frame periods."""
@@ -57,12 +62,15 @@ class ShowOptions:
         duration_s: the show's length (None: until stopped; a live show).
         progress: a progress bar (headless renders).
         queue_frames: rendered frames that may wait for display.
+        warp: a display slot the renderer did not make shows the latest rendered frame warped
+            to the slot's pose (`livedance.show.warp`) instead of holding it.
     """
 
     fps: float = 30.0
     duration_s: float | None = None
     progress: bool = False
     queue_frames: int = 3
+    warp: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,13 +94,17 @@ class ShowStats:
     stopped_early: bool
     render_fps: float
     latency_ms: float
+    frames_warped: int = 0
+    """Of the frames shown, those warped from the latest rendered frame (``warp``)."""
 
     def summary(self) -> str:
         """One line for the log: what was shown, what was late, whether every beat was hit."""
         stopped = ", stopped early" if self.stopped_early else ""
         return (
             f"{self.slots} slots in {self.duration_s:.1f} s{stopped}: {self.frames_shown} shown, "
-            f"{self.frames_late} late ({self.slots_skipped} skipped by the renderer); "
+            f"{self.frames_late} late ({self.slots_skipped} skipped by the renderer"
+            + (f", {self.frames_warped} shown warped" if self.frames_warped else "")
+            + "); "
             f"{self.beat_frames_shown}/{self.beat_frames} beat frames shown; "
             f"render {self.render_fps:.0f} fps, render to display {self.latency_ms:.0f} ms"
         )
@@ -155,6 +167,9 @@ class _Show:
         self.fps_ema = self.fps
         self.latency_ms = 0.0
         self._last_show_s: float | None = None
+        self.warp = options.warp and self.realtime
+        self._key: RenderedFrame | None = None  # the latest rendered frame shown
+        self.warped = 0
         self._held_pose: Pose | None = None
         self.ahead = RenderAhead(
             self._pose_for,
@@ -199,8 +214,14 @@ class _Show:
                 if item is None:
                     break
                 if isinstance(item, RenderedFrame):
+                    if item.slot <= self.last_slot:  # its slot was shown warped meanwhile:
+                        self._key = item  # the newest generated frame is what to warp from
+                        continue
                     self._present(item)
+                    self._key = item
                     bar.update(item.slot + 1 - bar.n)
+                elif self.warp:
+                    self._warp_due()
         except KeyboardInterrupt:
             self.stopped_early = True
             log.info("show stopped")
@@ -224,10 +245,28 @@ class _Show:
         self.operator.on_frame(now_s)
         for output in self.outputs:
             output.tick(now_s)
+        timeout_s = 0.05
+        if self.warp:  # back in time to warp the next slot if no frame comes for it
+            timeout_s = min(timeout_s, max(0.001, (self.last_slot + 1) / self.fps - now_s))
         try:
-            return self.ahead.get(timeout_s=0.05)
+            return self.ahead.get(timeout_s=timeout_s)
         except queue.Empty:
             return False
+
+    def _warp_due(self) -> None:
+        """No rendered frame for the slot that is due: show the latest one warped to its pose."""
+        key = self._key
+        slot = math.floor(self.clock.now() * self.fps + 1e-9)
+        if key is None or key.pose is None or slot <= self.last_slot or slot >= self.n_slots:
+            return
+        t_slot = slot / self.fps
+        # a generated frame stretched too far smears: past MAX_WARP_S it holds the warped pose
+        target_s = min(t_slot, key.slot / self.fps + MAX_WARP_S)
+        pose = self._pose_for(target_s)
+        image = warp_frame(key.frame, key.pose, pose)
+        now_s = self.clock.now()
+        self.warped += 1
+        self._present(RenderedFrame(slot, image, now_s, now_s, pose))  # the pose: for mattes
 
     def _present(self, item: RenderedFrame) -> None:
         slot, t_slot = item.slot, item.slot / self.fps
@@ -310,6 +349,7 @@ class _Show:
             stopped_early=self.stopped_early,
             render_fps=self.ahead.render_fps,
             latency_ms=self.latency_ms,
+            frames_warped=self.warped,
         )
 
     def _close_outputs(self, stats: ShowStats) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livedance.choreo import idle_pose
-from livedance.control.commands import Command, Tap
+from livedance.control.commands import Command, MarkOne, ReleaseTempo, ScaleTempo, Tap
 from livedance.control.osc import OscControl
 from livedance.control.state import ShowControls, apply_commands
 from livedance.pose import Pose
@@ -122,9 +122,17 @@ class Operator:
             self._apply(commands, now_s)
 
     def key(self, event: str, now_s: float) -> None:
-        """A key of the window: ``tap`` (a beat is now) or ``hud`` (toggle the HUD)."""
+        """A key of the window: ``tap`` (a beat is now), ``hud`` (toggle the HUD), ``double``,
+        ``half`` or ``release`` (the tempo), ``one`` (this beat starts a bar), as their OSC
+        addresses do."""
         if event == "tap":
             self._apply([Tap(now_s)], now_s)
+        elif event in ("double", "half"):
+            self._apply([ScaleTempo(2.0 if event == "double" else 0.5)], now_s)
+        elif event == "release":
+            self._apply([ReleaseTempo()], now_s)
+        elif event == "one":
+            self._apply([MarkOne(now_s)], now_s)
         elif event == "hud":
             self.controls = replace(self.controls, hud=not self.controls.hud)
 
@@ -193,6 +201,10 @@ class Operator:
             self._said(timeline.tap(req.beat_at_s, req.tempo_bpm))
         elif req.tempo_bpm is not None:
             self._said(timeline.set_tempo(req.tempo_bpm))
+        if req.tempo_scale != 1.0:
+            self._said(timeline.scale_tempo(req.tempo_scale))
+        if req.one_at_s is not None:
+            self._said(timeline.mark_one(req.one_at_s))
 
     def _said(self, what: str) -> None:
         log.info("operator: %s", what)

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -23,11 +22,10 @@ from livedance.show.audiotap import InputAudioTap
 from livedance.show.hud import HudInfo
 from livedance.show.recorder import VideoRecorder
 from livedance.show.timeline import Timeline
-from livedance.show.window import Window
+from livedance.show.window import KeyEvent, Window
 
 log = logging.getLogger(__name__)
 
-KeyEvent = Literal["quit", "tap", "hud"]
 
 ANNOUNCE_LOOKAHEAD_S = 0.5
 """Beats are handed to the OSC scheduler this far ahead of the clock."""

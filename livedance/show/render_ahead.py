@@ -61,6 +61,7 @@ class RenderedFrame:
     render_start_s: float
     render_end_s: float
     pose: npt.NDArray[np.float32] | None = None
+    """The pose the frame was rendered from (what a warp starts from)."""
 
 
 class RenderAhead:

@@ -36,6 +36,9 @@ from livedance.songplan import BeatInterval
 
 log = logging.getLogger(__name__)
 
+BEATS_PER_BAR = 4
+"""Beats in a bar, live (counted from the operator's "this is the one")."""
+
 DEFAULT_FEATURES = (-20.0, 1500.0)
 """Loudness (dB) and brightness (Hz) of a beat before any interval has been heard."""
 
@@ -116,6 +119,7 @@ class BeatsToMoves:
         self.on_move = on_move
         self.features = DEFAULT_FEATURES
         self.moves_added = 0
+        self._one_index: int | None = None  # a move on the bar's first beat ("the one")
         self._measured_until_s = -1e9  # the end of the last interval measured
         self._buffer = np.zeros(int(MAX_BEAT_S * self.sample_rate), np.float32)
 
@@ -133,6 +137,7 @@ class BeatsToMoves:
         if beats.is_idle:
             if self.memory is not None:
                 self.memory.reset()
+            self._one_index = None  # the bar is lost with the beat
             return 0
         self._measure(captured_s)
         period_s = beats.period_s
@@ -148,8 +153,10 @@ class BeatsToMoves:
             if source_s is not None:
                 choreographer.repeat_from(source_s)
             rms_db, centroid_hz = self.features
+            one = self._one_index
+            downbeat = one is not None and (choreographer.n_moves - one) % BEATS_PER_BAR == 0
             move = choreographer.add_interval(
-                BeatInterval(beat_s, beat_s + period_s, rms_db, centroid_hz)
+                BeatInterval(beat_s, beat_s + period_s, rms_db, centroid_hz, downbeat)
             )
             if self.on_move is not None:
                 self.on_move(StageMove(move, now_s, source_s))
@@ -157,6 +164,18 @@ class BeatsToMoves:
             added += 1
         self.moves_added += added
         return added
+
+    def mark_one(self, at_s: float) -> bool:
+        """The operator says the beat nearest ``at_s`` is a bar's first ("this is the one"):
+        from then on every `BEATS_PER_BAR`-th move gets the accent. False with no moves yet."""
+        choreographer = self.choreographer
+        n = choreographer.n_moves
+        if n == 0:
+            return False
+        starts = [choreographer.move(i).start_s for i in range(max(0, n - 8), n)]
+        nearest = int(np.argmin(np.abs(np.asarray(starts) - at_s)))
+        self._one_index = max(0, n - 8) + nearest
+        return True
 
     def _measure(self, captured_s: float) -> None:
         """Take the features of the newest beat interval that has fully arrived."""

@@ -173,6 +173,14 @@ class Timeline:
         """End a tempo the operator set. Returns what was done, for the log."""
         raise NotImplementedError
 
+    def scale_tempo(self, factor: float) -> str:
+        """Double (2) or halve (0.5) the tempo followed. Returns what was done, for the log."""
+        raise NotImplementedError
+
+    def mark_one(self, at_s: float) -> str:
+        """The beat nearest show time ``at_s`` starts a bar. Returns what was done, for the log."""
+        raise NotImplementedError
+
 
 class PlannedTimeline(Timeline):
     """A dance laid out before the show (the whole song's moves); steering shifts its phase."""
@@ -204,6 +212,12 @@ class PlannedTimeline(Timeline):
 
     def release_tempo(self) -> str:
         return "tempo release ignored: the song plan fixes the tempo"
+
+    def scale_tempo(self, factor: float) -> str:
+        return f"tempo x{factor:g} ignored: the song plan fixes the tempo (use `live`)"
+
+    def mark_one(self, at_s: float) -> str:
+        return "the one ignored: the song plan has its own bars (use `live`)"
 
     def _period_near(self, t_s: float) -> float:
         dance = self.choreographer
@@ -297,6 +311,25 @@ class LiveTimeline(Timeline):
     def release_tempo(self) -> str:
         self.clock.release()
         return "tempo released: tracking the audio"
+
+    def mark_one(self, at_s: float) -> str:
+        if not self.stage.mark_one(self.to_dance_s(at_s)):
+            return "the one ignored: no beat yet"
+        return "the one: every fourth move from this beat gets the accent"
+
+    def scale_tempo(self, factor: float) -> str:
+        idle, was = self.clock.is_idle, self.clock.bpm
+        used = self.clock.scale_tempo(factor)
+        if used is None:
+            return f"tempo x{factor:g} ignored: " + (
+                "no tempo yet"
+                if idle
+                else f"{was * factor:.1f} bpm is outside "
+                f"{self.clock.tempo.describe()} (see --min-bpm/--max-bpm)"
+            )
+        hold = self.clock.hold_s
+        until = "until released" if hold is None else f"for {hold:.0f} s or until released"
+        return f"tempo x{factor:g}: {used:.1f} bpm held {until}"
 
 
 def _label(move: Move) -> str:

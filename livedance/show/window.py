@@ -17,7 +17,11 @@ from livedance.show.screens import Monitor
 KEY_QUIT = frozenset({ord("q"), 27})  # q, Esc
 KEY_HUD = ord("h")
 KEY_FULLSCREEN = ord("f")
+KeyEvent = Literal["quit", "tap", "hud", "double", "half", "release", "one"]
+"""What a key pressed in the window asks of the show."""
+
 KEY_TAP = ord(" ")
+KEY_DOUBLE, KEY_HALF, KEY_RELEASE, KEY_ONE = ord("]"), ord("["), ord("r"), ord("1")
 
 
 def check_display() -> None:
@@ -90,7 +94,7 @@ class Window:
         cv2.imshow(self.title, self.letterbox(frame))
         return int(cv2.waitKey(max(1, wait_ms)))
 
-    def show_and_keys(self, frame: npt.NDArray[np.uint8]) -> Literal["quit", "tap", "hud"] | None:
+    def show_and_keys(self, frame: npt.NDArray[np.uint8]) -> KeyEvent | None:
         """Show a frame; the show's keys pressed meanwhile (``f`` is handled here).
 
         Returns:
@@ -101,6 +105,14 @@ class Window:
             return "quit"
         if key == KEY_TAP:
             return "tap"
+        if key == KEY_DOUBLE:
+            return "double"
+        if key == KEY_HALF:
+            return "half"
+        if key == KEY_RELEASE:
+            return "release"
+        if key == KEY_ONE:
+            return "one"
         if key == KEY_HUD:
             return "hud"
         if key == KEY_FULLSCREEN:

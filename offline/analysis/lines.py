@@ -29,6 +29,9 @@ on the synthesized benchmark songs every such line was a false one (same chords,
 MIN_LINE_S = 4.0
 """... and in seconds, so a fast song's two-bar riff does not count either."""
 
+EXTEND_MIN_SIMILARITY = 0.8
+"""Raw similarity a beat needs to extend a line (a note-for-note repeat measures 0.85-1)."""
+
 MIN_STRENGTH = 0.12
 """Weakest mean emphasised similarity along a line (repeats measure 0.15 to 0.35)."""
 
@@ -214,9 +217,11 @@ def _lines_at_lag(
             start = max(lag_beats, _snap_to_bar(start, bar_phase))
             # a line that fades in the song's last beats runs to its end
             end = n_beats if end >= n_beats - 2 else min(n_beats, _snap_to_bar(end, bar_phase))
-        start, end = _trim_partial_ends(
-            beat_raw_mean, start, end, step=4 if bar_phase is not None else 1, min_beats=min_beats
+        step = 4 if bar_phase is not None else 1
+        start, end = _extend_ends(
+            beat_raw_mean, start, end, lo=lag_beats, reach=min_beats, step=step
         )
+        start, end = _trim_partial_ends(beat_raw_mean, start, end, step=step, min_beats=min_beats)
         taken[max(0, start - min_beats // 2) : end + min_beats // 2] = True
         if end - start < min_beats:
             continue
@@ -233,6 +238,41 @@ def _lines_at_lag(
     return out
 
 
+def _extend_ends(
+    beat_raw: FloatArray, start: int, end: int, *, lo: int, reach: int, step: int
+) -> tuple[int, int]:
+    """Grow a line by up to ``reach`` beats at each end, ``step`` beats (a bar, when bars are
+    known) at a time, while those beats' mean raw similarity stays at the line's own level and
+    at least ``EXTEND_MIN_SIMILARITY``.
+
+    The denoised line fades where the music near it is sparse (a quiet first bar, few notes):
+    its run ends early though the music still repeats note for note.
+    """
+    level = _note_for_note_level(beat_raw[start:end])
+    if level is None:
+        return start, end
+    level = max(level, EXTEND_MIN_SIMILARITY)
+    first, last = start, end
+    while start - first < reach and first - step >= lo:
+        if beat_raw[first - step : first].mean() < level:
+            break
+        first -= step
+    while last - end < reach and last + step <= len(beat_raw):
+        if beat_raw[last : last + step].mean() < level:
+            break
+        last += step
+    return first, last
+
+
+def _note_for_note_level(core: FloatArray) -> float | None:
+    """Raw similarity below which a beat no longer repeats its counterpart note for note."""
+    if len(core) == 0:
+        return None
+    median = float(np.median(core))
+    spread = float(np.median(np.abs(core - median)))
+    return median - max(0.03, 4.0 * spread)
+
+
 def _trim_partial_ends(
     beat_raw: FloatArray, start: int, end: int, *, step: int, min_beats: int
 ) -> tuple[int, int]:
@@ -243,12 +283,9 @@ def _trim_partial_ends(
     similarity tells them apart: a repeated bar matches its original note for note (the line's
     own level), a bar with the same chord under another tune matches clearly less.
     """
-    core = beat_raw[start:end]
-    if len(core) == 0:
+    level = _note_for_note_level(beat_raw[start:end])
+    if level is None:
         return start, end
-    median = float(np.median(core))
-    spread = float(np.median(np.abs(core - median)))
-    level = median - max(0.03, 4.0 * spread)
     while end - start - step >= min_beats and beat_raw[start : start + step].mean() < level:
         start += step
     while end - start - step >= min_beats and beat_raw[end - step : end].mean() < level:

@@ -1,12 +1,14 @@
 """Song analysis end to end: audio in, song plan out (``song.wav --analyze--> song plan``).
 
-Decodes, resamples to 22050 Hz mono, tracks beats, measures each beat interval, finds every
-repeated section in the chroma time-lag matrices of all 12 transpositions, and assembles the
-`SongPlan`. `analyze_file` caches plans by the audio's content hash and the analysis version.
+Decodes, resamples to 22050 Hz mono, tracks beats (and bars, always), measures each beat
+interval, finds every repeated section in the chroma time-lag matrices of all 12 transpositions,
+places the other boundaries at peaks of a Foote novelty curve, and assembles the `SongPlan`.
+`analyze_file` caches plans by the audio's content hash and the analysis version.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from offline.analysis import beats, features, lines, sections, selfsim
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "7"
+ANALYSIS_VERSION = "9"
 """Bumped whenever a code change alters plans: cached plans of another version are recomputed."""
 
 ANALYSIS_SR = 22050
@@ -52,6 +54,9 @@ class SongAnalysis:
         lag_analyses: time-lag matrices by shift (only shift 0 when there are too few beats).
         lines: every repeat line found; ``kept_lines`` those that shaped the sections.
         section_shifts: semitones each section is transposed by against the one it repeats.
+        grid_times_s: the frame grid the lines' beat indices refer to (`selfsim.frame_grid`).
+        novelty: Foote novelty per grid beat (peak 1).
+        line_notes: per kept line, None when it made a repeated section, else why not.
     """
 
     plan: SongPlan
@@ -64,6 +69,9 @@ class SongAnalysis:
     lines: list[lines.RepeatLine] = field(default_factory=list)
     kept_lines: list[lines.RepeatLine] = field(default_factory=list)
     section_shifts: list[int] = field(default_factory=list)
+    grid_times_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+    novelty: FloatArray = field(default_factory=lambda: np.zeros(0))
+    line_notes: list[str | None] = field(default_factory=list)
 
 
 def analyze_audio(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongPlan:
@@ -122,10 +130,17 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
         chroma = librosa.feature.chroma_stft(
             S=power, sr=sr, n_fft=N_FFT, hop_length=HOP_SAMPLES, tuning=0.0
         )
-        phase = _bar_phase(chroma, grid.beat_times_s, sr=sr)
-        if phase is not None:
-            downbeats = grid.beat_times_s[phase::4].copy()
-        beat_sections = _find_sections(result, chroma, bar_phase=phase, key_shifts=key_shifts)
+        phase, likeliest = _bar_phase(chroma, grid.beat_times_s, sr=sr)
+        # an unclear bar phase still gives bars (the likeliest phase); only the line ends do
+        # not snap to them
+        downbeats = grid.beat_times_s[likeliest::4].copy()
+        timbre = librosa.feature.mfcc(
+            S=librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr, n_mels=64)),
+            n_mfcc=14,
+        )[1:]
+        beat_sections = _find_sections(
+            result, chroma, timbre, bar_phase=phase, key_shifts=key_shifts
+        )
     elapsed_s = time.perf_counter() - started
     result.plan = SongPlan(
         audio=AudioIdentity(
@@ -148,6 +163,7 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
             "pulse_clarity": round(grid.pulse_clarity, 3),
             "section_key_shifts": [s.shift for s in beat_sections],
             "repeat_lines": len(result.kept_lines),
+            "lines_without_repeat": [n for n in result.line_notes if n is not None],
             "analysis_s": round(elapsed_s, 3),
         },
     )
@@ -212,36 +228,120 @@ def plan_cache_dir() -> Path:
 
 
 def _find_sections(
-    result: SongAnalysis, chroma: FloatArray, *, bar_phase: int | None, key_shifts: bool
+    result: SongAnalysis,
+    chroma: FloatArray,
+    timbre: FloatArray,
+    *,
+    bar_phase: int | None,
+    key_shifts: bool,
 ) -> list[sections.BeatSection]:
-    """Time-lag matrices, lines and the section list; fills ``result``'s fields."""
+    """Time-lag matrices, lines, novelty and the section list (indices into the tracked beats);
+    fills ``result``'s fields.
+
+    Chroma frames are cut on `selfsim.frame_grid`: the beats' own spacing where the tempo ramps
+    (a repeat stays a straight line), an even grid otherwise (a repeat stays a line wherever
+    the tracker placed the beats of its two occurrences). Sections found on that grid are moved
+    to the nearest tracked beats.
+    """
     beat_times_s = result.grid.beat_times_s
     n_beats = len(beat_times_s) - 1
+    result.grid_times_s = beat_times_s
     if n_beats < 2 * lines.MIN_LINE_BEATS:
         return [sections.BeatSection(0, max(1, n_beats), "A")]
-    per_beat = selfsim.frames_per_beat(beat_times_s)
-    frames, result.frame_times_s = selfsim.beat_sync_chroma(
-        chroma, frame_rate_hz=result.sr / HOP_SAMPLES, beat_times_s=beat_times_s,
-        per_beat=per_beat,
-    )  # fmt: skip
-    result.per_beat = per_beat
-    shifts = range(12) if key_shifts else range(1)
-    result.lag_analyses = [lines.analyze_lags(frames, per_beat=per_beat, shift=s) for s in shifts]
     period_s = float(np.median(np.diff(beat_times_s)))
-    result.lines = lines.find_lines(
-        result.lag_analyses, per_beat=per_beat, beat_period_s=period_s, bar_phase=bar_phase
-    )
-    result.kept_lines = sections.select_lines(result.lines)
     min_beats = max(lines.MIN_LINE_BEATS, int(np.ceil(lines.MIN_LINE_S / period_s)))
-    return sections.build_sections(result.kept_lines, n_beats=n_beats, min_section_beats=min_beats)
+    frame_rate_hz = result.sr / HOP_SAMPLES
+    shifts = range(12) if key_shifts else range(1)
+    grid_times_s = selfsim.frame_grid(beat_times_s)
+    per_beat = selfsim.frames_per_beat(grid_times_s)
+    frames, frame_times_s = selfsim.beat_sync_chroma(
+        chroma, frame_rate_hz=frame_rate_hz, beat_times_s=grid_times_s, per_beat=per_beat
+    )
+    analyses = [lines.analyze_lags(frames, per_beat=per_beat, shift=s) for s in shifts]
+    found = lines.find_lines(
+        analyses, per_beat=per_beat, beat_period_s=period_s, bar_phase=bar_phase
+    )
+    kept = sections.select_lines(found)
+    result.grid_times_s, result.per_beat, result.frame_times_s = (
+        grid_times_s,
+        per_beat,
+        frame_times_s,
+    )
+    result.lag_analyses = analyses
+    result.novelty = _novelty(chroma, timbre, grid_times_s, frame_rate_hz=frame_rate_hz,
+                              half_width=min_beats)  # fmt: skip
+    n_grid = len(grid_times_s) - 1
+    result.lines, result.kept_lines = found, kept
+    on_grid = sections.build_sections(
+        kept, n_beats=n_grid, min_section_beats=min_beats, novelty=result.novelty
+    )
+    result.line_notes = sections.line_outcomes(kept, on_grid)
+    for line, note in zip(kept, result.line_notes, strict=True):
+        if note is not None:
+            log.info("line at lag %d beats from beat %d not a repeat: %s", line.lag_beats,
+                     line.start_beat, note)  # fmt: skip
+    return _to_beats(on_grid, grid_times_s, beat_times_s)
 
 
-def _bar_phase(chroma: FloatArray, beat_times_s: FloatArray, *, sr: int) -> int | None:
-    """Which beat starts the bars, from where the harmony changes most (4/4); None if unclear."""
+def _to_beats(
+    on_grid: list[sections.BeatSection], grid_times_s: FloatArray, beat_times_s: FloatArray
+) -> list[sections.BeatSection]:
+    """Sections on the frame grid moved to the nearest tracked beats (``repeats`` re-indexed;
+    a section that shrinks to nothing is dropped, and so is any link to it)."""
+    index = np.abs(grid_times_s[:, None] - beat_times_s[None, :]).argmin(axis=1)
+    index[0], index[-1] = 0, len(beat_times_s) - 1
+    kept: dict[int, int] = {}
+    out: list[sections.BeatSection] = []
+    for i, s in enumerate(on_grid):
+        start, end = int(index[s.start_beat]), int(index[s.end_beat])
+        if end <= start:
+            continue
+        kept[i] = len(out)
+        repeats = None if s.repeats is None else kept.get(s.repeats)
+        out.append(
+            dataclasses.replace(
+                s,
+                start_beat=start,
+                end_beat=end,
+                repeats=repeats,
+                shift=s.shift if repeats is not None else 0,
+            )
+        )
+    return out
+
+
+def _novelty(
+    chroma: FloatArray,
+    timbre: FloatArray,
+    grid_times_s: FloatArray,
+    *,
+    frame_rate_hz: float,
+    half_width: int,
+) -> FloatArray:
+    """Foote novelty per grid beat over harmony (chroma) and timbre (MFCC), each standardised."""
+    feats = []
+    for x in (chroma, timbre):
+        per_beat, _ = selfsim.beat_sync_chroma(
+            x, frame_rate_hz=frame_rate_hz, beat_times_s=grid_times_s, per_beat=1, normalize=False
+        )
+        z = (per_beat - per_beat.mean(axis=1, keepdims=True)) / (
+            per_beat.std(axis=1, keepdims=True) + 1e-9
+        )
+        feats.append(z / np.sqrt(len(z)))
+    return selfsim.foote_novelty(np.concatenate(feats), half_width=half_width)
+
+
+def _bar_phase(chroma: FloatArray, beat_times_s: FloatArray, *, sr: int) -> tuple[int | None, int]:
+    """Which beat starts the bars, from where the harmony changes most (4/4).
+
+    Returns:
+        The phase when it stands out (else None), and the likeliest phase in any case.
+    """
     if len(beat_times_s) < 9:
-        return None
+        return None, 0
     per_beat, _ = selfsim.beat_sync_chroma(
         chroma, frame_rate_hz=sr / HOP_SAMPLES, beat_times_s=beat_times_s, per_beat=1
     )
     change = np.concatenate([[0.0], np.linalg.norm(np.diff(per_beat, axis=1), axis=0)])
-    return beats.bar_phase(change)
+    likeliest = int(np.argmax([np.mean(change[p::4]) for p in range(4)]))
+    return beats.bar_phase(change), likeliest

@@ -73,18 +73,25 @@ def plot_analysis(analysis: SongAnalysis, path: str | Path, *, title: str = "") 
             np.where(np.tri(n, dtype=bool).T, den, np.nan), origin="lower", aspect="auto",
             extent=extent, cmap="magma", vmax=max(1e-6, float(np.percentile(den, 99.8))),
         )  # fmt: skip
-        beats = np.asarray(plan.beat_times_s)
-        kept = set(map(id, analysis.kept_lines))
+        grid_s = analysis.grid_times_s if len(analysis.grid_times_s) else plan.beat_times_s
+        beats = np.asarray(grid_s)
+        notes = dict(zip(map(id, analysis.kept_lines), analysis.line_notes, strict=False))
         for line in analysis.lines:
             x0, x1 = beats[line.start_beat], beats[min(line.end_beat, len(beats) - 1)]
             lag_s = line.lag_beats * lag_scale_s
-            style = "-" if id(line) in kept else ":"
+            # solid: a repeat; dashed: kept but no section came of it (and why); dotted: unused
+            kept, note = id(line) in notes, notes.get(id(line))
+            style = ":" if not kept else "--" if note else "-"
             den_ax.plot([x0, x1], [lag_s, lag_s], style, color="#59ff59", linewidth=2)
-            if line.shift:
-                den_ax.text(x0, lag_s, f" {line.shift:+d} st", color="#59ff59", fontsize=8)
+            label = f" {line.shift:+d} st" if line.shift else ""
+            if note:
+                label += f" dropped: {note}"
+            if label:
+                den_ax.text(x0, lag_s, label, color="#59ff59", fontsize=8)
         den_ax.set_ylabel("lag (s)")
         den_ax.set_title(
-            "denoised (all 12 transpositions) with repeat lines (solid: used for sections)",
+            "denoised (all 12 transpositions), repeat lines: solid = a repeated section,"
+            " dashed = kept but dropped (why), dotted = implied by another",
             loc="left", fontsize=10,
         )  # fmt: skip
     else:
@@ -104,6 +111,9 @@ def plot_analysis(analysis: SongAnalysis, path: str | Path, *, title: str = "") 
             name += f" {((shifts[i] + 6) % 12) - 6:+d}"
         bar_ax.text((section.start_s + section.end_s) / 2, 0.5, name, ha="center",
                     va="center", color="white", fontsize=11, fontweight="bold")  # fmt: skip
+    if len(analysis.novelty) and len(analysis.grid_times_s) == len(analysis.novelty) + 1:
+        # the Foote novelty the boundaries without repeat lines come from, peak at the top
+        bar_ax.plot(analysis.grid_times_s[:-1], analysis.novelty, color="black", linewidth=1)
     bar_ax.set_ylim(0, 1)
     bar_ax.set_yticks([])
     bar_ax.set_ylabel("sections")

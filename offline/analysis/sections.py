@@ -1,12 +1,14 @@
-"""From repeat lines to the song's section list: bounds, labels and what repeats what.
+"""From repeat lines and a novelty curve to the song's section list: bounds, labels, repeats.
 
 Every repeat line says "beats x1..x2 play again what beats x1-lag..x2-lag played". The ends of
-the lines (both where the repeat is and where its original is) are the section boundaries; a
-repeated stretch as long as two to four sections that do not repeat is cut into that many (in
-A B C A B the repeats only say that "A B" returns, C's length says where A ends). The segments
-between boundaries are joined into groups by the lines that map one onto another, and each group
-gets a letter in order of first appearance (A, B, A, C, B ...). A later member of a group repeats
-the first one, at the lag between their starts.
+the lines (both where the repeat is and where its original is) are the section boundaries. Where
+no line covers the music (a song without repeats, a section that never returns), the peaks of a
+Foote novelty curve are. A boundary inside a repeated stretch needs evidence of its own, a line
+end or a strong novelty peak: in A B C A B, "A B" comes back as one piece, and only the change of
+music where A ends (or, failing a curve, C's length) cuts it. The segments between boundaries
+are joined into groups by the lines that map one onto another, and each group gets a letter in
+order of first appearance (A, B, A, C, B ...). A later member of a group repeats the first one,
+at the lag between their starts. `line_outcomes` says, for a line that made no repeat, why.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import scipy.ndimage
 
 from livedance.songplan import Section
 from offline.analysis.lines import RepeatLine
@@ -30,6 +33,26 @@ BOUNDARY_TOLERANCE_BEATS = 2
 
 IMPLIED_TOLERANCE = 0.125
 """A line within this fraction of a kept line's length of its spans counts as implied by it."""
+
+NOVELTY_FLOOR = 0.1
+"""Novelty peaks below this (of the song's highest) are not considered at all."""
+
+NOVELTY_PEAK = 0.3
+"""A novelty peak this high places a boundary where no repeat line covers the music."""
+
+NOVELTY_INSIDE = 0.8
+"""... and this high cuts a repeated stretch (a line end is the other evidence there)."""
+
+NOVELTY_AGREEMENT = 0.5
+"""Share of line ends that need a novelty peak near them for the novelty to place boundaries
+in a song with repeats (synthesized songs 0-0.3, songs arranged from recordings 0.7-1)."""
+
+NOVELTY_WEIGHT = 0.1
+"""A novelty boundary's weight against a line end's (a line's strength, 0.12-0.4): when two
+boundaries are too close, the line end stays."""
+
+NOVELTY_UNIT_CUT = 0.5
+"""... and this high, near a cut at the length of a section that does not repeat, confirms it."""
 
 
 @dataclass(frozen=True)
@@ -65,36 +88,81 @@ def select_lines(lines: list[RepeatLine]) -> list[RepeatLine]:
 
 
 def build_sections(
-    lines: list[RepeatLine], *, n_beats: int, min_section_beats: int
+    lines: list[RepeatLine],
+    *,
+    n_beats: int,
+    min_section_beats: int,
+    novelty: npt.NDArray[np.float64] | None = None,
 ) -> list[BeatSection]:
-    """Section list over beats ``0..n_beats`` from the kept repeat lines.
+    """Section list over beats ``0..n_beats`` from the kept repeat lines and the novelty curve.
 
     Args:
         lines: kept lines (see `select_lines`).
         n_beats: number of beat intervals (sections cover beat 0 to beat ``n_beats``).
         min_section_beats: sections shorter than this are merged into a neighbour.
+        novelty: Foote novelty per beat (``n_beats`` values, peak 1), if measured: its peaks
+            are boundaries where no line says anything, and the evidence a cut inside a
+            repeated stretch needs.
 
     Returns:
         Sections in time order; a repeat points at the first section of its group.
     """
-    bounds = _boundaries(lines, n_beats=n_beats, min_section_beats=min_section_beats)
+    peaks = None if novelty is None else novelty_peaks(novelty, min_distance=min_section_beats // 2)
+    bounds = _boundaries(lines, n_beats=n_beats, min_section_beats=min_section_beats, peaks=peaks)
     spans = list(itertools.pairwise(bounds))
     edges: dict[int, list[tuple[int, int]]] = {i: [] for i in range(len(spans))}
     for line in lines:
-        for j, (s0, s1) in enumerate(spans):
-            overlap = min(s1, line.end_beat) - max(s0, line.start_beat)
-            if overlap < 0.75 * (s1 - s0):
-                continue
-            for i, (r0, r1) in enumerate(spans):
-                if (
-                    i != j
-                    and abs(r0 - (s0 - line.lag_beats)) <= BOUNDARY_TOLERANCE_BEATS
-                    and abs(r1 - (s1 - line.lag_beats)) <= BOUNDARY_TOLERANCE_BEATS
-                ):
-                    # Traversing an edge adds its value to the key: j is i up ``shift``.
-                    edges[i].append((j, line.shift))
-                    edges[j].append((i, -line.shift))
+        for j, i in _line_edges(line, spans):
+            # Traversing an edge adds its value to the key: j is i up ``shift``.
+            edges[i].append((j, line.shift))
+            edges[j].append((i, -line.shift))
     return _label(spans, edges)
+
+
+def line_outcomes(lines: list[RepeatLine], sections: list[BeatSection]) -> list[str | None]:
+    """For each kept line, None when a section it covers came out as a repeat through it, else
+    why not (what ``--plot`` writes beside a line that shaped nothing).
+
+    Args:
+        lines: the kept lines.
+        sections: the sections built from them.
+
+    Returns:
+        One entry per line.
+    """
+    spans = [(s.start_beat, s.end_beat) for s in sections]
+    out: list[str | None] = []
+    for line in lines:
+        if _line_edges(line, spans):
+            out.append(None)
+            continue
+        inside = [
+            (s0, s1) for s0, s1 in spans
+            if min(s1, line.end_beat) - max(s0, line.start_beat) >= 0.75 * (s1 - s0)
+        ]  # fmt: skip
+        if not inside:
+            out.append("no section inside it: its ends were merged away")
+        else:
+            out.append("its source has no section of the same bounds")
+    return out
+
+
+def novelty_peaks(novelty: npt.NDArray[np.float64], *, min_distance: int) -> dict[int, float]:
+    """Local maxima of the novelty curve at least ``NOVELTY_FLOOR`` high, ``min_distance`` apart.
+
+    Args:
+        novelty: per-beat novelty, peak 1.
+        min_distance: beats; of two closer peaks the higher is kept.
+
+    Returns:
+        Beat index to height.
+    """
+    if len(novelty) < 3:
+        return {}
+    size = 2 * max(1, min_distance) + 1
+    local = scipy.ndimage.maximum_filter1d(novelty, size, mode="constant")
+    idx = np.flatnonzero((novelty >= local) & (novelty >= NOVELTY_FLOOR))
+    return {int(i): float(novelty[i]) for i in idx if 0 < i < len(novelty)}
 
 
 def to_sections(
@@ -127,6 +195,28 @@ def to_sections(
     return tuple(out)
 
 
+def _line_edges(line: RepeatLine, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(j, i) for each span j the line covers whose image ``lag`` earlier is span i.
+
+    Ends match within ``BOUNDARY_TOLERANCE_BEATS`` or an eighth of the span, whichever is more.
+    """
+    out = []
+    for j, (s0, s1) in enumerate(spans):
+        overlap = min(s1, line.end_beat) - max(s0, line.start_beat)
+        if overlap < 0.75 * (s1 - s0):
+            continue
+        tol = max(BOUNDARY_TOLERANCE_BEATS, round(IMPLIED_TOLERANCE * (s1 - s0)))
+        for i, (r0, r1) in enumerate(spans):
+            if (
+                i != j
+                and abs(r0 - (s0 - line.lag_beats)) <= tol
+                and abs(r1 - (s1 - line.lag_beats)) <= tol
+            ):
+                out.append((j, i))
+                break
+    return out
+
+
 def _duplicate(a: RepeatLine, b: RepeatLine) -> bool:
     if abs(a.lag_beats - b.lag_beats) > 1:
         return False
@@ -150,9 +240,20 @@ def _inside(
     return any(s0 - tol <= span[0] and span[1] <= s1 + tol for s0, s1 in spans)
 
 
-def _boundaries(lines: list[RepeatLine], *, n_beats: int, min_section_beats: int) -> list[int]:
-    """Beat indices of section boundaries: clustered line ends, short sections merged away,
-    long repeated stretches cut into the song's section length."""
+def _boundaries(
+    lines: list[RepeatLine],
+    *,
+    n_beats: int,
+    min_section_beats: int,
+    peaks: dict[int, float] | None,
+) -> list[int]:
+    """Beat indices of section boundaries.
+
+    Clustered line ends, mirrored through the lines; novelty peaks where no line covers the
+    music; short sections merged away. Inside a repeated stretch a boundary needs evidence of
+    its own: a line end, or a novelty peak (a long repeated stretch is cut at its strong peaks,
+    or at the length of a section that does not repeat where a peak is near that cut).
+    """
     votes: dict[int, float] = {}
     for line in lines:
         # Where a line stops with the song, the last beat or two may be missing from the beats:
@@ -169,15 +270,103 @@ def _boundaries(lines: list[RepeatLine], *, n_beats: int, min_section_beats: int
         else:
             clusters.append([b])
     weight = {max(c, key=lambda b: votes[b]): sum(votes[b] for b in c) for c in clusters}
+    inner = [b for b in weight if BOUNDARY_TOLERANCE_BEATS < b < n_beats - BOUNDARY_TOLERANCE_BEATS]
+    if peaks is not None and not _novelty_agrees(inner, peaks):
+        log.debug("the novelty peaks miss the line ends: boundaries from the lines alone")
+        peaks = None
     weight[0] = weight[n_beats] = float("inf")
+    spans = [s for line in lines for s in ((line.start_beat, line.end_beat), line.source)]
+    for b, height in (peaks or {}).items():
+        # where no line covers the music, novelty alone places boundaries
+        if height >= NOVELTY_PEAK and not _strictly_inside(b, spans, min_section_beats // 2):
+            _add_near(weight, b, NOVELTY_WEIGHT * height)
     _mirror(weight, lines, n_beats=n_beats)
     bounds = _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
-    cuts = _unit_cuts(bounds, lines, min_section_beats=min_section_beats)
+    cuts = _evident_cuts(bounds, lines, peaks, min_section_beats=min_section_beats)
     if not cuts:
         return bounds
-    weight = {b: weight[b] for b in bounds} | {b: 0.5 for b in cuts}
+    weight = {b: weight[b] for b in bounds}
+    for b, w in cuts.items():
+        _add_near(weight, b, w)
     _mirror(weight, lines, n_beats=n_beats)
     return _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
+
+
+def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
+    """Whether most line ends have a novelty peak near them (or there are no line ends).
+
+    In recordings the music changes where a repeat starts or ends, and the novelty peaks there.
+    In music whose sections differ only in their chords and tune, changes inside a section (a
+    new phrase half way) can outweigh those between sections, and the novelty cannot tell where
+    a section ends.
+    """
+    if not line_ends:
+        return True
+    near = sum(
+        any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS and h >= NOVELTY_PEAK for p, h in peaks.items())
+        for b in line_ends
+    )
+    return near >= NOVELTY_AGREEMENT * len(line_ends)
+
+
+def _strictly_inside(b: int, spans: list[tuple[int, int]], margin: int) -> bool:
+    return any(s0 + margin < b < s1 - margin for s0, s1 in spans)
+
+
+def _add_near(weight: dict[int, float], b: int, w: float) -> None:
+    """Add boundary ``b`` unless one is already within the tolerance (which then gains ``w``)."""
+    near = [o for o in weight if abs(o - b) <= BOUNDARY_TOLERANCE_BEATS]
+    if near:
+        o = min(near, key=lambda o: abs(o - b))
+        weight[o] = weight[o] + w
+    else:
+        weight[b] = w
+
+
+def _evident_cuts(
+    bounds: list[int],
+    lines: list[RepeatLine],
+    peaks: dict[int, float] | None,
+    *,
+    min_section_beats: int,
+) -> dict[int, float]:
+    """Cuts inside repeated stretches, each backed by the music.
+
+    A repeated stretch at least two sections long is cut at its strong novelty peaks. Failing
+    those, the unit cuts (a stretch two to four times as long as a section that does not repeat)
+    are kept at a clear novelty peak near them, or where there is no (trusted) novelty curve. A
+    stretch that one line alone repeats, twice the unit, is halved without a peak (A B C A B:
+    "A B" returns as one piece); a stretch several lines repeat as a whole stays whole.
+    """
+    out: dict[int, float] = {}
+    spans = list(itertools.pairwise(bounds))
+    covered = [any(_covers(line, s0, s1) for line in lines) for s0, s1 in spans]
+    for (s0, s1), repeated in zip(spans, covered, strict=True):
+        if not repeated or s1 - s0 < 2 * min_section_beats:
+            continue
+        for b, height in (peaks or {}).items():
+            if height >= NOVELTY_INSIDE and s0 + min_section_beats <= b <= s1 - min_section_beats:
+                out[b] = NOVELTY_WEIGHT * height
+    reach = max(BOUNDARY_TOLERANCE_BEATS, min_section_beats // 4)
+    cuts = _unit_cuts(bounds, lines, min_section_beats=min_section_beats)
+    for cut in cuts:
+        stretch = next((s0, s1) for s0, s1 in spans if s0 < cut < s1)
+        if any(stretch[0] < o < stretch[1] for o in out):
+            continue  # the novelty already cut this stretch
+        near = {
+            b: h
+            for b, h in (peaks or {}).items()
+            if abs(b - cut) <= reach and h >= NOVELTY_UNIT_CUT
+        }
+        if near:
+            out[max(near, key=lambda b: near[b])] = 0.5
+        elif peaks is None or (
+            sum(stretch[0] < c < stretch[1] for c in cuts) == 1
+            and sum(_covers(line, *stretch) for line in lines) == 1
+        ):
+            # A B C A B: "A B" returns as one piece (one line), twice C's length
+            out[cut] = 0.5
+    return out
 
 
 def _mirror(weight: dict[int, float], lines: list[RepeatLine], *, n_beats: int) -> None:

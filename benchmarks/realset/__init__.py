@@ -1,0 +1,1 @@
+"""Songs arranged from real recordings with exactly known sections (see `arrange`)."""

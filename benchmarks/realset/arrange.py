@@ -1,0 +1,259 @@
+"""Songs arranged from real recordings, with their sections, repeats and lags exactly known.
+
+The synthesized benchmark songs are chord progressions on the project's own drum kit; real music
+is denser, its sections are not built from four-bar chord loops, and its timbre changes. These
+songs cut segments out of the real recordings in ``shared/data/music`` and out of the demo song,
+and arrange them in forms (A B A C B, A B C A B, A A B A, a verse-chorus form whose last chorus is
+transposed, A B C D with no repeats). Each label is one segment of one recording, so every
+occurrence of a label is the same audio (transposed with librosa's pitch shift where the form
+says so), and no two labels of a song come from the same recording (a recording's own repeats
+would otherwise make two labels sound alike). Segments start on a beat of their recording and
+last a whole number of its beats, 8 to 32 s, with 30 ms fades at both ends.
+
+Nothing here is committed: the songs are generated deterministically into a cache folder from
+the recordings, read by path, with the truth written beside each as JSON.
+
+Run:  python benchmarks/realset/arrange.py [--music ../shared/data/music] [--cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import librosa
+import numpy as np
+import numpy.typing as npt
+import platformdirs
+
+from livedance.audio.io import Audio, load_audio, write_wav
+from livedance.audio.synth import demo_song
+from livedance.errors import LivedanceError
+
+log = logging.getLogger(__name__)
+
+SR = 44100
+"""Sample rate of the arranged songs (that of the recordings)."""
+
+FADE_S = 0.03
+"""Fade in and out at both ends of every segment."""
+
+GENERATOR_VERSION = "2"
+"""Bumped when the arranging changes, so cached songs are rebuilt."""
+
+SOURCES = {
+    "fishin": "Karissa_Hobbs_-_Lets_Go_Fishin.ogg",
+    "vibe": "Kevin_MacLeod_-_Vibe_Ace.ogg",
+    "dnb": "admiralbob77_-_Choice_-_Drum-bass.ogg",
+    "demo": "",  # livedance.audio.synth.demo_song
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One label's segment: ``length_s`` (rounded to whole beats) of ``source`` from ``start_s``
+    (moved to the nearest beat)."""
+
+    source: str
+    start_s: float
+    length_s: float
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """A song to build: its form (one letter per section), each letter's part, and the
+    semitones by which some occurrences (index into the form) are transposed."""
+
+    name: str
+    form: str
+    parts: dict[str, Part]
+    shifts: dict[int, int] = field(default_factory=dict)
+
+
+TUNING = (
+    Arrangement("t1-ABACB", "ABACB", {"A": Part("fishin", 10.0, 20.0),
+                                      "B": Part("vibe", 5.0, 16.0),
+                                      "C": Part("dnb", 2.0, 12.0)}),
+    Arrangement("t2-ABCAB", "ABCAB", {"A": Part("vibe", 30.0, 12.0),
+                                      "B": Part("demo", 16.0, 24.0),
+                                      "C": Part("fishin", 70.0, 16.0)}),
+    Arrangement("t3-AABA", "AABA", {"A": Part("dnb", 0.0, 16.0),
+                                    "B": Part("fishin", 40.0, 28.0)}),
+    Arrangement("t4-VCVCBC", "VCVCBC", {"V": Part("fishin", 95.0, 16.0),
+                                        "C": Part("vibe", 40.0, 14.0),
+                                        "B": Part("demo", 48.0, 8.0)}, shifts={5: 2}),
+    Arrangement("t5-ABCD", "ABCD", {"A": Part("demo", 0.0, 12.0),
+                                    "B": Part("fishin", 55.0, 20.0),
+                                    "C": Part("vibe", 20.0, 10.0),
+                                    "D": Part("dnb", 5.0, 18.0)}),
+)  # fmt: skip
+"""The part the section finder may be tuned on."""
+
+HELD_OUT = (
+    Arrangement("h1-ABACB", "ABACB", {"A": Part("vibe", 12.0, 18.0),
+                                      "B": Part("fishin", 25.0, 24.0),
+                                      "C": Part("demo", 50.0, 10.0)}),
+    Arrangement("h2-ABCAB", "ABCAB", {"A": Part("fishin", 80.0, 14.0),
+                                      "B": Part("dnb", 8.0, 16.0),
+                                      "C": Part("vibe", 35.0, 20.0)}),
+    Arrangement("h3-AABA", "AABA", {"A": Part("demo", 20.0, 12.0),
+                                    "B": Part("vibe", 0.0, 30.0)}),
+    Arrangement("h4-VCVCC", "VCVCC", {"V": Part("vibe", 25.0, 20.0),
+                                      "C": Part("fishin", 110.0, 16.0)}, shifts={4: 1}),
+    Arrangement("h5-ABCD", "ABCD", {"A": Part("fishin", 0.0, 24.0),
+                                    "B": Part("dnb", 12.0, 10.0),
+                                    "C": Part("demo", 64.0, 16.0),
+                                    "D": Part("vibe", 8.0, 32.0)}),
+)  # fmt: skip
+"""Never tuned on: scored only to report."""
+
+
+@dataclass(frozen=True)
+class ArrangedSong:
+    """A generated song: its wav and its truth."""
+
+    name: str
+    wav: Path
+    truth: dict
+
+
+def default_cache() -> Path:
+    return Path(platformdirs.user_cache_dir("livedance")) / "bench-arrangements"
+
+
+def build_all(
+    arrangements: tuple[Arrangement, ...], *, music: Path, cache: Path
+) -> list[ArrangedSong]:
+    """Generate (or reuse from ``cache``) every arrangement.
+
+    Raises:
+        LivedanceError: a recording is missing.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    sources: dict[str, tuple[Audio, npt.NDArray[np.float64]]] = {}
+    out = []
+    for arr in arrangements:
+        key = hashlib.sha256(
+            json.dumps([GENERATOR_VERSION, asdict(arr)], sort_keys=True).encode()
+        ).hexdigest()[:12]
+        wav, truth_path = cache / f"{arr.name}.wav", cache / f"{arr.name}.json"
+        if wav.is_file() and truth_path.is_file():
+            truth = json.loads(truth_path.read_text())
+            if truth.get("key") == key:
+                out.append(ArrangedSong(arr.name, wav, truth))
+                continue
+        for part in arr.parts.values():
+            if part.source not in sources:
+                sources[part.source] = _load_source(part.source, music)
+        audio, truth = arrange(arr, sources)
+        truth["key"] = key
+        write_wav(wav, audio)
+        truth_path.write_text(json.dumps(truth, indent=1))
+        log.info("built %s (%.1f s)", wav, audio.duration_s)
+        out.append(ArrangedSong(arr.name, wav, truth))
+    return out
+
+
+def arrange(
+    arr: Arrangement, sources: dict[str, tuple[Audio, npt.NDArray[np.float64]]]
+) -> tuple[Audio, dict]:
+    """The song's samples and its truth (sections with bounds, labels, repeats, lags, shifts)."""
+    segments: dict[str, npt.NDArray[np.float32]] = {}
+    for label, part in arr.parts.items():
+        audio, beat_times_s = sources[part.source]
+        first = int(np.argmin(np.abs(beat_times_s - part.start_s)))
+        period_s = float(np.median(np.diff(beat_times_s)))
+        n_beats = max(1, round(part.length_s / period_s))
+        last = min(first + n_beats, len(beat_times_s) - 1)
+        i0, i1 = (round(float(beat_times_s[b]) * SR) for b in (first, last))
+        if not 7.5 <= (i1 - i0) / SR <= 32.5:
+            raise LivedanceError(f"{arr.name}: section {label} lasts {(i1 - i0) / SR:.1f} s")
+        segments[label] = _faded(audio.samples[i0:i1])
+    pieces = []
+    sections = []
+    first_at: dict[str, int] = {}
+    t = 0
+    for i, label in enumerate(arr.form):
+        seg = segments[label]
+        shift = arr.shifts.get(i, 0)
+        if shift:
+            seg = _faded(
+                np.stack(
+                    [librosa.effects.pitch_shift(np.ascontiguousarray(seg[:, c]), sr=SR,
+                                                 n_steps=shift) for c in range(seg.shape[1])],
+                    axis=1,
+                ).astype(np.float32)
+            )  # fmt: skip
+        repeats = first_at.get(label)
+        sections.append(
+            {
+                "start_s": t / SR,
+                "end_s": (t + len(seg)) / SR,
+                "label": label,
+                "repeats": repeats,
+                "lag_s": None if repeats is None else t / SR - sections[repeats]["start_s"],
+                # every earlier occurrence: a repeat may point at any of them
+                "lags_s": [t / SR - s["start_s"] for s in sections if s["label"] == label],
+                "shift": shift,
+            }
+        )
+        first_at.setdefault(label, i)
+        pieces.append(seg)
+        t += len(seg)
+    samples = np.concatenate(pieces)
+    truth = {
+        "name": arr.name,
+        "form": arr.form,
+        "duration_s": len(samples) / SR,
+        "sections": sections,
+        "parts": {k: asdict(v) for k, v in arr.parts.items()},
+    }
+    return Audio(samples, SR), truth
+
+
+def _load_source(name: str, music: Path) -> tuple[Audio, npt.NDArray[np.float64]]:
+    """A recording as stereo at ``SR``, and its beats (librosa's tracker, for the cut points)."""
+    if name == "demo":
+        mono = demo_song(sr=SR).audio.mono()
+        audio = Audio(np.stack([mono, mono], axis=1), SR)
+    else:
+        path = music / SOURCES[name]
+        if not path.is_file():
+            raise LivedanceError(f"{path}: recording missing (pass --music)")
+        audio = load_audio(path)
+        if audio.sample_rate != SR:
+            samples = librosa.resample(audio.samples.T, orig_sr=audio.sample_rate, target_sr=SR)
+            audio = Audio(np.ascontiguousarray(samples.T, dtype=np.float32), SR)
+        if audio.channels == 1:
+            audio = Audio(np.repeat(audio.samples, 2, axis=1), SR)
+    _, beat_times_s = librosa.beat.beat_track(y=audio.mono(), sr=SR, units="time")
+    return audio, np.asarray(beat_times_s, dtype=np.float64)
+
+
+def _faded(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    n = min(round(FADE_S * SR), len(samples) // 2)
+    ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None]
+    out = samples.copy()
+    out[:n] *= ramp
+    out[len(out) - n :] *= ramp[::-1]
+    return out
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parent
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--music", type=Path, default=here.parents[2] / "shared/data/music")
+    parser.add_argument("--cache", type=Path, default=default_cache())
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    for part, arrangements in (("tuning", TUNING), ("held_out", HELD_OUT)):
+        for song in build_all(arrangements, music=args.music, cache=args.cache):
+            print(part, song.wav, song.truth["form"], f"{song.truth['duration_s']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
