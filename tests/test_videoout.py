@@ -250,3 +250,24 @@ def test_output_errors_on_the_command_line_are_one_line(tmp_path: Path) -> None:
         assert proc.returncode != 0
         lines = proc.stderr.strip().splitlines()
         assert why in lines[-1] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_warped_frames_carry_their_pose_for_the_matte() -> None:
+    """With a renderer slower than the frame rate and warp on, the slots it misses are shown
+    warped; each still carries the pose it shows, so a video output can cut it out."""
+    import time as _time
+
+    class Slow(StickRenderer):
+        def render(self, poses: np.ndarray) -> np.ndarray:
+            _time.sleep(0.1)
+            return super().render(poses)
+
+    timeline = _timeline()
+    out = Collect()
+    clock = MonotonicClock()
+    stats = run_show(
+        timeline, clock, Slow(64), [out], Operator(timeline),
+        ShowOptions(fps=30, duration_s=1.5, warp=True), start=clock.start,
+    )  # fmt: skip
+    assert stats.frames_warped > 0
+    assert all(f.pose is not None for f in out.frames.values())
