@@ -33,6 +33,8 @@ SUBCOMMANDS = (
     "demo_song",
     "devices",
     "weights",
+    "setup",
+    "midi",
 )
 
 
@@ -59,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if getattr(args, "setup_parser", None) is not None:  # --setup show.toml, flags override
+            from livedance.cli.setupfile import apply_setup
+
+            args = apply_setup(parser, args.setup_parser, args, argv)
         return int(args.func(args) or 0)
     except LivedanceError as exc:
         print(f"livedance: error: {exc}", file=sys.stderr)

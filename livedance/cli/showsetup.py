@@ -19,6 +19,7 @@ from livedance.audio.io import Audio
 from livedance.audio.temporange import PRESETS, TempoRange, tempo_range
 from livedance.cli.args import float_above, float_in, int_in
 from livedance.clock import Clock
+from livedance.control.options import offset_ms
 from livedance.errors import LivedanceError
 from livedance.songplan import SongPlan
 
@@ -92,6 +93,14 @@ def add_show_options(p: argparse.ArgumentParser, *, window: bool = True) -> None
         return
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen (f toggles)")
     p.add_argument(
+        "--screen",
+        type=int_in(0, 15),
+        default=None,
+        metavar="N",
+        help="fullscreen on monitor N (0: the first; a projector is usually 1), the picture "
+        "letterboxed to its shape",
+    )
+    p.add_argument(
         "--headless",
         action="store_true",
         help="no window (and for `play` no sound): render every frame (use with --record)",
@@ -105,6 +114,25 @@ def add_show_options(p: argparse.ArgumentParser, *, window: bool = True) -> None
         "frames between generated ones when it cannot hold the frame rate with margin; best: "
         "only generated frames (a slow generator's slots hold the last frame); warp: always warp "
         "the slots the renderer does not make",
+    )
+    p.add_argument(
+        "--output",
+        action="append",
+        default=None,
+        metavar="KIND:TARGET",
+        help="also send the frames (without HUD) to other software; repeatable: "
+        "shm:NAME (shared-memory ring), pipe:PATH (raw frames into a named pipe), "
+        "v4l2:/dev/videoN (virtual camera); options ,alpha=matte|key|none ,key=RRGGBB "
+        ",header=1 ,entries=N (see README: Video out)",
+    )
+    p.add_argument(
+        "--av-offset",
+        type=offset_ms,
+        default=0.0,
+        metavar="MS",
+        help="shift the picture against the sound by MS milliseconds: negative shows each move "
+        "earlier, to make up for a projector's delay (e.g. -80); OSC /livedance/offset trims "
+        "it during the show (default 0)",
     )
 
 
@@ -232,19 +260,95 @@ def open_operator(
     Returns:
         The `Operator`, and ``[BeatOutput]`` when ``--osc-out`` asks for one (else ``[]``).
     """
+    from livedance.control.commands import MAX_OFFSET_MS
     from livedance.control.options import open_osc
     from livedance.show.operator import Operator
-    from livedance.show.outputs import BeatOutput
+    from livedance.show.outputs import ANNOUNCE_LOOKAHEAD_S, BeatOutput
 
     names = [a.name for a in timeline.choreographer.actions]
     control, out = open_osc(args, clock=clock, action_names=names)
     if control is not None:
         print(f"OSC control on {args.osc_host}:{control.port}", flush=True)
+    inputs: list[Any] = []
+    if getattr(args, "link_lead", False) and not args.link:
+        raise LivedanceError("--link-lead leads the session of --link: give both", exit_code=2)
+    try:
+        midi = open_midi(args, clock, names)
+        if midi is not None:
+            inputs.append(midi)
+        if getattr(args, "link", False):
+            from livedance.control.link import LinkSession
+
+            inputs.append(
+                LinkSession(clock, quantum=args.link_quantum, start_stop=args.link_start_stop)
+            )
+            print("Ableton Link: joined" + (" (leading)" if args.link_lead else ""), flush=True)
+    except BaseException:
+        for source in inputs:
+            source.close()
+        if control is not None:
+            control.close()
+        if out is not None:
+            out.close()
+        raise
     switcher = getattr(renderer, "switch", None)
-    operator = Operator(timeline, control=control, hud=not args.no_hud, model_switcher=switcher)
+    operator = Operator(
+        timeline,
+        control=control,
+        inputs=inputs,
+        hud=not args.no_hud,
+        model_switcher=switcher,
+        picture_offset_ms=getattr(args, "av_offset", 0.0),
+        beat_offset_ms=args.osc_offset,
+    )
     if switcher is not None:  # the outcome of a switch replaces "loading model ..." on the HUD
         renderer.notify = operator.tell
-    return operator, ([BeatOutput(out, timeline)] if out is not None else [])
+    outputs: list[Any] = []
+    if getattr(args, "link", False) and args.link_lead:
+        from livedance.show.linklead import LinkLead
+
+        outputs.append(LinkLead(inputs[-1], timeline))
+    if getattr(args, "midi_clock_out", None):
+        from livedance.control.midi import open_port
+        from livedance.show.midiclock import MidiClockOut
+
+        try:
+            outputs.append(MidiClockOut(open_port(args.midi_clock_out, output=True), timeline,
+                                        clock))  # fmt: skip
+        except BaseException:
+            operator.close()
+            if out is not None:
+                out.close()
+            raise
+    if out is None:
+        return operator, outputs
+    beats = BeatOutput(
+        out,
+        timeline,
+        lookahead_s=ANNOUNCE_LOOKAHEAD_S + MAX_OFFSET_MS / 1e3,
+        offset_s=lambda: operator.beat_offset_s,
+    )
+    return operator, [beats, *outputs]
+
+
+def open_midi(args: argparse.Namespace, clock: Clock, action_names: list[str]) -> Any:
+    """The MIDI input the ``--midi-*`` options ask for (None without ``--midi-in``)."""
+    midi_in, midi_map = getattr(args, "midi_in", None), getattr(args, "midi_map", None)
+    if getattr(args, "midi_clock", False) and not midi_in:
+        raise LivedanceError("--midi-clock follows the clock of --midi-in: give one", exit_code=2)
+    if midi_map is not None and not midi_in:
+        raise LivedanceError("--midi-map maps the messages of --midi-in: give one", exit_code=2)
+    if not midi_in:
+        return None
+    from livedance.control.midi import MidiControl, open_port
+    from livedance.control.midimap import load_midi_map
+
+    mapping = load_midi_map(midi_map) if midi_map is not None else None
+    port = open_port(midi_in, output=False)
+    print(f"MIDI in: {midi_in}", flush=True)
+    return MidiControl(
+        port, clock, midi_map=mapping, follow_clock=args.midi_clock, action_names=action_names
+    )
 
 
 def open_show(
@@ -260,14 +364,16 @@ def open_show(
     """The operator and every output the options ask for, opened before the show starts.
 
     Args:
-        args: the show's options (``--osc-*``, ``--record``, ``--headless``, ``--fullscreen``).
+        args: the show's options (``--osc-*``, ``--record``, ``--output``, ``--headless``,
+            ``--fullscreen``).
         timeline, clock, renderer: the show's.
         title: the window's title.
         sound: a song recorded as the sound of ``--record`` (play).
         input_tap: makes the `InputAudioTap` recorded as the sound (live).
 
     Returns:
-        The `Operator`, and the outputs (OSC beats, recorder, window). If one cannot be opened,
+        The `Operator`, and the outputs (OSC beats, recorder, video outs, window). If one cannot
+        be opened,
         those opened already are closed and the error is raised.
     """
     from livedance.show.outputs import RecorderOutput
@@ -281,6 +387,17 @@ def open_show(
             )
             tap = input_tap() if input_tap is not None else None
             outputs.append(RecorderOutput(recorder, tap=tap, fps=args.fps))
+        for spec in getattr(args, "output", None) or []:
+            from livedance.show.videoout import open_video_output
+
+            def drawn_on_black() -> bool:  # stick figures: the frame is its own matte
+                return bool(renderer.name == "stick")
+
+            outputs.append(
+                open_video_output(
+                    spec, renderer.width_px, renderer.height_px, args.fps, drawn_on_black
+                )
+            )
         window = open_window(args, title, renderer)
         if window is not None:
             outputs.append(window)
@@ -299,7 +416,14 @@ def open_window(args: argparse.Namespace, title: str, renderer: Any) -> Any:
     from livedance.show.outputs import WindowOutput
     from livedance.show.window import Window
 
-    return WindowOutput(Window(title, renderer.width_px, renderer.height_px, args.fullscreen))
+    screen = getattr(args, "screen", None)
+    monitor = None
+    if screen is not None:
+        from livedance.show.screens import monitor as find_monitor
+
+        monitor = find_monitor(screen)
+    window = Window(title, renderer.width_px, renderer.height_px, args.fullscreen, monitor)
+    return WindowOutput(window)
 
 
 def stop_on_signals() -> Callable[[], None]:

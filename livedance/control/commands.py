@@ -21,6 +21,7 @@ MIN_BPM = ANY_TEMPO.min_bpm
 MAX_BPM = ANY_TEMPO.max_bpm
 MAX_NUDGE_BEATS = 4.0  # one 4/4 bar either way: enough to move the downbeat anywhere
 MAX_TEXT_CHARS = 1024
+MAX_OFFSET_MS = 1000.0  # a projector or a desk is tens to a few hundred ms late; a second is plenty
 
 
 class CommandError(ValueError):
@@ -142,6 +143,30 @@ class LoadModel:
     path: str
 
 
+@dataclass(frozen=True, slots=True)
+class SetPictureOffset:
+    """Trim the picture against the sound (a projector's or a video mixer's delay).
+
+    Attributes:
+        ms: shift of the picture in milliseconds, ``-MAX_OFFSET_MS..MAX_OFFSET_MS``; negative
+            shows each move earlier, to make up for a display that shows frames late.
+    """
+
+    ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetBeatOffset:
+    """Trim the OSC beat output against the sound (a lighting desk's delay).
+
+    Attributes:
+        ms: shift of ``/livedance/beat`` and ``/livedance/action`` in milliseconds,
+            ``-MAX_OFFSET_MS..MAX_OFFSET_MS``; negative sends them earlier.
+    """
+
+    ms: float
+
+
 Command = (
     SetTempo
     | ScaleTempo
@@ -155,6 +180,8 @@ Command = (
     | Freeze
     | ShowHud
     | LoadModel
+    | SetPictureOffset
+    | SetBeatOffset
 )
 
 
@@ -284,10 +311,19 @@ def _model(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Co
     return LoadModel(_text(args, "model path"))
 
 
+def _picture_offset(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command:
+    return SetPictureOffset(_number(args, "offset (ms)", -MAX_OFFSET_MS, MAX_OFFSET_MS))
+
+
+def _beat_offset(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command:
+    return SetBeatOffset(_number(args, "OSC offset (ms)", -MAX_OFFSET_MS, MAX_OFFSET_MS))
+
+
 _Parser = Callable[[Sequence[Any], float, Collection[str] | None], Command | None]
 
 _BPM_RANGE = f"{MIN_BPM:g}..{MAX_BPM:g}"
 _NUDGE_RANGE = f"-{MAX_NUDGE_BEATS:g}..{MAX_NUDGE_BEATS:g}"
+_OFFSET_RANGE = f"-{MAX_OFFSET_MS:g}..{MAX_OFFSET_MS:g}"
 _TABLE: tuple[tuple[AddressSpec, _Parser], ...] = (
     (
         AddressSpec(
@@ -352,6 +388,25 @@ _TABLE: tuple[tuple[AddressSpec, _Parser], ...] = (
     (
         AddressSpec(f"{PREFIX}/model", "s", "switch to this generator model", "path to .onnx"),
         _model,
+    ),
+    (
+        AddressSpec(
+            f"{PREFIX}/offset",
+            "f",
+            "picture offset in ms against the sound (as `--av-offset`; - earlier: a projector's "
+            "delay)",
+            _OFFSET_RANGE,
+        ),
+        _picture_offset,
+    ),
+    (
+        AddressSpec(
+            f"{PREFIX}/offset/osc",
+            "f",
+            "OSC beat output offset in ms (as `--osc-offset`; - earlier: a lighting desk's delay)",
+            _OFFSET_RANGE,
+        ),
+        _beat_offset,
     ),
 )
 INPUT_ADDRESSES: tuple[AddressSpec, ...] = tuple(spec for spec, _ in _TABLE)

@@ -12,14 +12,29 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from livedance.clock import Clock
+from livedance.control.commands import MAX_OFFSET_MS
 from livedance.control.osc import DEFAULT_HOST, DEFAULT_PORT, OscControl
 from livedance.control.osc_out import OscOut, parse_host_port
 from livedance.errors import LivedanceError
 
 log = logging.getLogger(__name__)
+
+
+def offset_ms(text: str) -> float:
+    """An argparse type: a delay trim in ms, ``-MAX_OFFSET_MS..MAX_OFFSET_MS`` (as over OSC)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
+    if not -MAX_OFFSET_MS <= value <= MAX_OFFSET_MS:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"must be from -{MAX_OFFSET_MS:g} to {MAX_OFFSET_MS:g} ms, got {text}"
+        )
+    return value
 
 
 def add_osc_arguments(parser: Any) -> None:
@@ -46,6 +61,14 @@ def add_osc_arguments(parser: Any) -> None:
         "--osc-out",
         metavar="HOST:PORT",
         help="send /livedance/beat and /livedance/action to this OSC receiver",
+    )
+    parser.add_argument(
+        "--osc-offset",
+        type=offset_ms,
+        default=0.0,
+        metavar="MS",
+        help="send the OSC beats MS milliseconds later (negative: earlier, for a lighting desk "
+        "that flashes late); OSC /livedance/offset/osc trims it during the show (default 0)",
     )
     parser.add_argument("--no-osc", action="store_true", help="do not listen for OSC control")
 
@@ -91,3 +114,69 @@ def open_osc(
                 control.close()
             raise
     return control, out
+
+
+def add_midi_arguments(parser: Any) -> None:
+    """Add the MIDI options (``--midi-in``, ``--midi-map``, ``--midi-clock``,
+    ``--midi-clock-out``) to an argparse parser or group."""
+    parser.add_argument(
+        "--midi-in",
+        metavar="PORT",
+        help="MIDI input: a port name, virtual:NAME (a port other programs connect to; needs an "
+        "ALSA sequencer) or tcp:HOST:PORT (mido's MIDI over TCP, listening)",
+    )
+    parser.add_argument(
+        "--midi-map",
+        type=Path,
+        metavar="MAP.toml",
+        help="MIDI notes and CCs onto the OSC commands (see README: MIDI); "
+        "`livedance midi learn` writes one",
+    )
+    parser.add_argument(
+        "--midi-clock",
+        action="store_true",
+        help="follow the MIDI clock of --midi-in (24 ppqn, start/stop/continue) as the beat",
+    )
+    parser.add_argument(
+        "--midi-clock-out",
+        metavar="PORT",
+        help="send the show's beats as MIDI clock to this port (name, virtual:NAME, tcp:HOST:PORT)",
+    )
+
+
+def add_link_arguments(parser: Any) -> None:
+    """Add the Ableton Link options (``--link``, ``--link-lead``, ``--link-quantum``,
+    ``--link-start-stop``) to an argparse parser or group."""
+    parser.add_argument(
+        "--link",
+        action="store_true",
+        help="join the Ableton Link session on the network: follow its tempo and beat "
+        "(or lead it with --link-lead); peers and tempo on the HUD",
+    )
+    parser.add_argument(
+        "--link-lead",
+        action="store_true",
+        help="with --link: the show's beats set the session's tempo and beat",
+    )
+    parser.add_argument(
+        "--link-quantum",
+        type=_quantum,
+        default=4.0,
+        metavar="BEATS",
+        help="beats per bar for Link's phase (default 4)",
+    )
+    parser.add_argument(
+        "--link-start-stop",
+        action="store_true",
+        help="with --link: follow the session's start and stop (peers that enable it)",
+    )
+
+
+def _quantum(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected beats, got {text!r}") from None
+    if not 1.0 <= value <= 16.0:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 16 beats, got {text}")
+    return value

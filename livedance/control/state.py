@@ -27,7 +27,9 @@ from livedance.control.commands import (
     Nudge,
     ReleaseTempo,
     ScaleTempo,
+    SetBeatOffset,
     SetIntensity,
+    SetPictureOffset,
     SetTempo,
     ShowHud,
     Tap,
@@ -78,6 +80,8 @@ class ShowControls:
         blackout: draw black frames instead of the dancer.
         freeze: keep showing the last frame.
         hud: draw the heads-up display.
+        picture_offset_ms: the picture's trim against the sound (- earlier).
+        beat_offset_ms: the OSC beat output's trim against the sound (- earlier).
         taps_s: recent tap times (tap tempo), oldest first.
         requests: what to act on once (see `take_requests`).
     """
@@ -86,6 +90,8 @@ class ShowControls:
     blackout: bool = False
     freeze: bool = False
     hud: bool = True
+    picture_offset_ms: float = 0.0
+    beat_offset_ms: float = 0.0
     taps_s: tuple[float, ...] = ()
     requests: Requests = field(default_factory=Requests)
 
@@ -118,6 +124,10 @@ def apply_command(state: ShowControls, command: Command) -> ShowControls:
             return replace(state, freeze=on)
         case ShowHud(on):
             return replace(state, hud=on)
+        case SetPictureOffset(ms):
+            return replace(state, picture_offset_ms=ms)
+        case SetBeatOffset(ms):
+            return replace(state, beat_offset_ms=ms)
         case SetTempo(bpm):
             # A typed tempo overrides what was being tapped.
             return replace(

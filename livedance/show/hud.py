@@ -28,6 +28,12 @@ class HudInfo:
     """Render start to display, in milliseconds."""
     notice: str = ""
     """What the operator should know now: a lost input, a tempo held, a model switched."""
+    picture_offset_ms: float = 0.0
+    """The picture's trim against the sound (``--av-offset``), shown when not 0."""
+    beat_offset_ms: float = 0.0
+    """The OSC beat output's trim (``--osc-offset``), shown when not 0."""
+    status: str = ""
+    """The inputs' state (Ableton Link's peers and tempo)."""
 
 
 def draw_hud(frame: npt.NDArray[np.uint8], info: HudInfo) -> npt.NDArray[np.uint8]:
@@ -44,6 +50,10 @@ def draw_hud(frame: npt.NDArray[np.uint8], info: HudInfo) -> npt.NDArray[np.uint
     ]
     if info.render_fps is not None:
         texts.append(f"render {info.render_fps:4.1f} fps  lat {info.latency_ms or 0.0:3.0f} ms")
+    if info.picture_offset_ms or info.beat_offset_ms:
+        texts.append(f"offset av {info.picture_offset_ms:+.0f} osc {info.beat_offset_ms:+.0f} ms")
+    if info.status:
+        texts.append(info.status)
     if info.notice:
         texts.append(info.notice)
     lines = [line for text in texts for line in wrap_text(text, w - 12, scale)]

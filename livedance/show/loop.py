@@ -15,7 +15,10 @@ Each frame is rendered ahead of its display slot on a worker thread (`RenderAhea
 its moment on the clock, goes through the operator's blackout and freeze, and is handed to every
 output with the HUD; a frame whose moment has passed by more than one frame is late (shown to no
 window, still recorded), and slots the renderer could not make are skipped, never the frame of a
-beat. The audio never waits for video. Ctrl-C (and SIGTERM, see the CLI) end the show as the
+beat. The operator's picture offset (``--av-offset``) shifts the dance against the show clock:
+the frame of slot ``k`` shows the dance at ``k / fps - offset``, so a negative offset shows each
+move earlier, for a projector that shows frames late; the HUD and the beat frames move with it.
+The audio never waits for video. Ctrl-C (and SIGTERM, see the CLI) end the show as the
 operator's quit does: every output is closed properly, so a recording is a playable file.
 """
 
@@ -167,6 +170,7 @@ class _Show:
         self.warp = options.warp and self.realtime
         self._key: RenderedFrame | None = None  # the latest rendered frame shown
         self.warped = 0
+        self._held_pose: Pose | None = None
         self.ahead = RenderAhead(
             self._pose_for,
             renderer,
@@ -174,14 +178,20 @@ class _Show:
             self.fps,
             self.n_slots,
             queue_frames=options.queue_frames,
-            accents=timeline.accents,
+            accents=self._accents,
             drop=self.realtime,
         )
         self.minutes = _MinuteLog(self.ahead, timeline)
 
     def _pose_for(self, show_s: float) -> Pose:  # on the render worker's thread
-        pose = self.timeline.pose_at(show_s)
-        return self.operator.shape(pose, self.timeline.to_dance_s(show_s))
+        dance_at_s = show_s - self.operator.picture_offset_s
+        pose = self.timeline.pose_at(dance_at_s)
+        return self.operator.shape(pose, self.timeline.to_dance_s(dance_at_s))
+
+    def _accents(self, t0_s: float, t1_s: float) -> list[float]:
+        """The slots' times of the beats in ``[t0_s, t1_s)``, shifted by the picture offset."""
+        offset_s = self.operator.picture_offset_s
+        return [t + offset_s for t in self.timeline.accents(t0_s - offset_s, t1_s - offset_s)]
 
     def run(self) -> ShowStats:
         bounded = self.n_slots < sys.maxsize
@@ -252,10 +262,11 @@ class _Show:
         t_slot = slot / self.fps
         # a generated frame stretched too far smears: past MAX_WARP_S it holds the warped pose
         target_s = min(t_slot, key.slot / self.fps + MAX_WARP_S)
-        image = warp_frame(key.frame, key.pose, self._pose_for(target_s))
+        pose = self._pose_for(target_s)
+        image = warp_frame(key.frame, key.pose, pose)
         now_s = self.clock.now()
         self.warped += 1
-        self._present(RenderedFrame(slot, image, now_s, now_s))
+        self._present(RenderedFrame(slot, image, now_s, now_s, pose))  # the pose: for mattes
 
     def _present(self, item: RenderedFrame) -> None:
         slot, t_slot = item.slot, item.slot / self.fps
@@ -271,7 +282,7 @@ class _Show:
         operator = self.operator
         image = operator.present(item.frame)
         hud = self._hud(t_slot) if on_time and operator.hud and not operator.blackout else None
-        frame = ShowFrame(slot, image, on_time)
+        frame = ShowFrame(slot, image, on_time, self._pose_shown(item.pose))
         for output in self.outputs:
             event = output.frame(frame, hud)
             if event == "quit":
@@ -287,11 +298,21 @@ class _Show:
             self.fps_ema += 0.1 * (1.0 / max(1e-3, wall_s - self._last_show_s) - self.fps_ema)
         self._last_show_s = wall_s
         fps = self.fps
-        starts = self.timeline.accents((slot - 2) / fps, (slot + 1) / fps)
+        starts = self._accents((slot - 2) / fps, (slot + 1) / fps)
         self.beat_frames_shown += sum(slot > 0 and beat_slot(t, fps) == slot for t in starts)
 
+    def _pose_shown(self, pose: Pose | None) -> Pose | None:
+        """The pose in the presented frame: held in freeze, none in blackout (as the image)."""
+        controls = self.operator.controls
+        if controls.freeze and self._held_pose is not None:
+            pose = self._held_pose
+        else:
+            self._held_pose = pose
+        return None if controls.blackout else pose
+
     def _hud(self, t_slot: float) -> HudInfo:
-        beat = self.timeline.beat_at(t_slot)
+        operator = self.operator
+        beat = self.timeline.beat_at(t_slot - operator.picture_offset_s)
         ahead = self.ahead
         return HudInfo(
             fps=self.fps_ema,
@@ -303,7 +324,10 @@ class _Show:
             dropped=max(0, self.last_slot + 1 - self.shown),
             render_fps=ahead.render_fps,
             latency_ms=self.latency_ms,
-            notice=self.timeline.problem or self.operator.notice,
+            notice=self.timeline.problem or operator.notice,
+            picture_offset_ms=operator.controls.picture_offset_ms,
+            beat_offset_ms=operator.controls.beat_offset_ms,
+            status=operator.status,
         )
 
     def _stats(self) -> ShowStats:
@@ -313,7 +337,7 @@ class _Show:
         end_slot = self.n_slots if bounded and not self.stopped_early else self.last_slot + 1
         late = max(0, end_slot - self.shown)
         fps = self.fps
-        beat_slots = [beat_slot(t, fps) for t in self.timeline.accents(0.0, end_slot / fps)]
+        beat_slots = [beat_slot(t, fps) for t in self._accents(0.0, end_slot / fps)]
         return ShowStats(
             slots=end_slot,
             frames_shown=self.shown,

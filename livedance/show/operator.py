@@ -4,17 +4,20 @@ DESIGN.md's "OSC control" arrow into the show. Once per frame the show loop call
 `Operator.on_frame`: the OSC inbox is drained (bounded, so a flood never stalls a frame), the
 commands are folded into `ShowControls` (pure, `livedance.control.state`), and one-off requests
 are handed to the timeline (a forced action, a tap, a nudge, a tempo and its release) or to the
-renderer (another model). The window's keys arrive here too (`Operator.key`), so a key and its
-OSC address do the same thing. Settings act on every frame: `shape` scales the pose towards the
-idle pose by the intensity, `present` gives the frame to show in blackout and freeze.
+renderer (another model). The picture and OSC beat offsets (``--av-offset``, ``--osc-offset``,
+``/livedance/offset``) are settings the show loop and the beat output read. The window's keys
+arrive here too (`Operator.key`), so a key and its OSC address do the same thing. Settings act on
+every frame: `shape` scales the pose towards the idle pose by the intensity, `present` gives the
+frame to show in blackout and freeze.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +44,12 @@ class Operator:
         hud: whether the HUD starts visible.
         model_switcher: called with a model path on ``/livedance/model`` (None: not supported,
             said on the HUD).
+        inputs: more inputs polled with the OSC input, each with ``poll() -> list[Command]``,
+            ``close()`` and, for the HUD, maybe a ``status`` line: MIDI
+            (`livedance.control.midi.MidiControl`), Ableton Link
+            (`livedance.control.link.LinkSession`).
+        picture_offset_ms: the picture's trim against the sound at the start (``--av-offset``).
+        beat_offset_ms: the OSC beat output's trim at the start (``--osc-offset``).
     """
 
     def __init__(
@@ -50,10 +59,16 @@ class Operator:
         control: OscControl | None = None,
         hud: bool = True,
         model_switcher: Callable[[str], None] | None = None,
+        inputs: Sequence[Any] = (),
+        picture_offset_ms: float = 0.0,
+        beat_offset_ms: float = 0.0,
     ) -> None:
         self.timeline = timeline
         self.control = control
-        self.controls = ShowControls(hud=hud)
+        self.inputs = list(inputs)
+        self.controls = ShowControls(
+            hud=hud, picture_offset_ms=picture_offset_ms, beat_offset_ms=beat_offset_ms
+        )
         self.model_switcher = model_switcher
         self.commands_applied = 0
         self._notice = ""
@@ -70,9 +85,24 @@ class Operator:
         return self.controls.blackout
 
     @property
+    def picture_offset_s(self) -> float:
+        """The picture's shift against the sound, s (negative: moves shown earlier)."""
+        return self.controls.picture_offset_ms / 1e3
+
+    @property
+    def beat_offset_s(self) -> float:
+        """The OSC beat output's shift against the sound, s (negative: sent earlier)."""
+        return self.controls.beat_offset_ms / 1e3
+
+    @property
     def notice(self) -> str:
         """The latest notice while it is fresh (empty after `NOTICE_S`)."""
         return self._notice if time.monotonic() < self._notice_until else ""
+
+    @property
+    def status(self) -> str:
+        """The inputs' status lines for the HUD (Link peers and tempo), or empty."""
+        return "  ".join(s for s in (getattr(i, "status", "") for i in self.inputs) if s)
 
     def tell(self, notice: str) -> None:
         """Show ``notice`` on the HUD for a while (e.g. what a model switch did)."""
@@ -85,10 +115,11 @@ class Operator:
         Args:
             now_s: show time now (taps were stamped on the same clock).
         """
-        if self.control is not None:
-            commands = self.control.poll()
-            if commands:
-                self._apply(commands, now_s)
+        commands = self.control.poll() if self.control is not None else []
+        for source in self.inputs:
+            commands += source.poll()
+        if commands:
+            self._apply(commands, now_s)
 
     def key(self, event: str, now_s: float) -> None:
         """A key of the window: ``tap`` (a beat is now), ``hud`` (toggle the HUD), ``double``,
@@ -128,11 +159,23 @@ class Operator:
     def close(self) -> None:
         if self.control is not None:
             self.control.close()
+        for source in self.inputs:
+            source.close()
 
     # ----------------------------------------------------------------------------- requests
     def _apply(self, commands: list[Command], now_s: float) -> None:
+        before = self.controls
         self.controls = apply_commands(self.controls, commands)
         self.commands_applied += len(commands)
+        after = self.controls
+        if (before.picture_offset_ms, before.beat_offset_ms) != (
+            after.picture_offset_ms,
+            after.beat_offset_ms,
+        ):
+            self._said(
+                f"offset: picture {after.picture_offset_ms:+.0f} ms, "
+                f"OSC beats {after.beat_offset_ms:+.0f} ms"
+            )
         self.controls, req = self.controls.take_requests()
         if req.empty:
             return

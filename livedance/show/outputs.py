@@ -10,6 +10,7 @@ what to do with a late one; `close` ends it at the show's last slot.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,11 +42,14 @@ class ShowFrame:
         slot: display slot (shown at ``slot / fps`` s of show time).
         image: BGR frame as the audience sees it (blackout and freeze applied), without HUD.
         on_time: shown at its moment (False: rendered, but its moment had passed).
+        pose: the pose in the image (held in freeze; None in blackout or when unknown), for
+            outputs that cut the dancer out of the frame (`livedance.show.matte`).
     """
 
     slot: int
     image: npt.NDArray[np.uint8]
     on_time: bool
+    pose: npt.NDArray[np.float32] | None = None
 
 
 class Output:
@@ -146,19 +150,29 @@ class BeatOutput(Output):
 
     Each pass of the loop hands the moves starting within the next ``lookahead_s`` to the
     `OscOut` scheduler thread; when the operator moves beats already handed over (a nudge, a tap,
-    a forced action), the schedule starts again from now.
+    a forced action), the schedule starts again from now. Each message goes out at its beat plus
+    the operator's OSC offset (``--osc-offset``, ``/livedance/offset/osc``; negative: earlier, for
+    a desk that flashes late); when the offset changes, the schedule starts again from now too.
 
     Args:
         out: the OSC output (its clock is the show clock).
         timeline: the dance whose move starts are the beats.
-        lookahead_s: how far ahead beats are scheduled.
+        lookahead_s: how far ahead of their send time beats are scheduled.
+        offset_s: the OSC offset now, in seconds (read every pass; None: 0).
     """
 
     def __init__(
-        self, out: OscOut, timeline: Timeline, *, lookahead_s: float = ANNOUNCE_LOOKAHEAD_S
+        self,
+        out: OscOut,
+        timeline: Timeline,
+        *,
+        lookahead_s: float = ANNOUNCE_LOOKAHEAD_S,
+        offset_s: Callable[[], float] | None = None,
     ) -> None:
         self.out, self.timeline = out, timeline
         self.lookahead_s = float(lookahead_s)
+        self.offset_s = offset_s or (lambda: 0.0)
+        self._offset_now_s = self.offset_s()
         self.unannounced = 0
         """Moves that appeared after their beat had passed (never sent late)."""
         self._until_s = -1e9
@@ -168,15 +182,21 @@ class BeatOutput(Output):
 
     def tick(self, now_s: float) -> None:
         timeline = self.timeline
-        if timeline.revision != self._revision:
-            self._revision = timeline.revision
+        offset_s = self.offset_s()
+        if timeline.revision != self._revision or offset_s != self._offset_now_s:
+            # start again from the beats whose send time is still to come, and that were not
+            # sent already under the old offset
+            sent_until_s = now_s - self._offset_now_s
+            self._revision, self._offset_now_s = timeline.revision, offset_s
             self.out.clear()
-            self._until_s = now_s
-        for a in timeline.announcements(self._until_s, now_s + self.lookahead_s):
-            if a.at_s >= now_s - ANNOUNCE_LATE_S:
-                self.out.beat(a.index, a.bpm, a.confidence, at_s=a.at_s)
+            self._until_s = max(now_s - offset_s, sent_until_s)
+        # beats are looked up by their time in the dance; each is sent at that time + offset
+        for a in timeline.announcements(self._until_s, now_s - offset_s + self.lookahead_s):
+            send_s = a.at_s + offset_s
+            if send_s >= now_s - ANNOUNCE_LATE_S:
+                self.out.beat(a.index, a.bpm, a.confidence, at_s=send_s)
                 if a.action != self._last_action:
-                    self.out.action(a.action, self._action_index.get(a.action, -1), at_s=a.at_s)
+                    self.out.action(a.action, self._action_index.get(a.action, -1), at_s=send_s)
             else:
                 self.unannounced += 1
             self._last_action = a.action

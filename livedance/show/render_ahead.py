@@ -53,6 +53,7 @@ class RenderedFrame:
         slot: display slot index (shown at ``slot / fps`` seconds of song time).
         frame: BGR uint8 image.
         render_start_s, render_end_s: clock time when rendering began and ended.
+        pose: the pose drawn (for outputs that make a matte from it).
     """
 
     slot: int

@@ -1,4 +1,5 @@
-"""The stage window: an OpenCV window without toolbar, optionally fullscreen, with key handling."""
+"""The stage window: an OpenCV window without toolbar, optionally fullscreen on a chosen monitor
+(``--screen N``: the frame letterboxed to the monitor's shape), with key handling."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livedance.errors import LivedanceError
+from livedance.show.screens import Monitor
 
 KEY_QUIT = frozenset({ord("q"), 27})  # q, Esc
 KEY_HUD = ord("h")
@@ -40,18 +42,32 @@ class Window:
         title: window title (also its OpenCV name).
         width_px, height_px: initial size of the window.
         fullscreen: start fullscreen.
+        monitor: the monitor to open on, fullscreen, frames letterboxed to its shape (None: where
+            the window manager puts it).
     """
 
-    def __init__(self, title: str, width_px: int, height_px: int, fullscreen: bool = False) -> None:
+    def __init__(
+        self,
+        title: str,
+        width_px: int,
+        height_px: int,
+        fullscreen: bool = False,
+        monitor: Monitor | None = None,
+    ) -> None:
         check_display()
         self.title = title
+        self.monitor = monitor
+        self._borders: tuple[int, int, int, int] | None = None
         try:
             cv2.namedWindow(title, cv2.WINDOW_GUI_NORMAL | cv2.WINDOW_KEEPRATIO)
             cv2.resizeWindow(title, width_px, height_px)
+            if monitor is not None:
+                cv2.moveWindow(title, monitor.x, monitor.y)
+                cv2.resizeWindow(title, monitor.width, monitor.height)
         except cv2.error as exc:
             raise LivedanceError(f"cannot open a window: {exc.msg.strip() or exc}") from None
         self.fullscreen = False
-        if fullscreen:
+        if fullscreen or monitor is not None:
             self.toggle_fullscreen()
 
     def toggle_fullscreen(self) -> None:
@@ -59,9 +75,23 @@ class Window:
         mode = cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL
         cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN, mode)
 
+    def letterbox(self, frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """``frame`` with black bars to the monitor's shape (unchanged without a monitor)."""
+        if self.monitor is None:
+            return frame
+        if self._borders is None:
+            self._borders = letterbox_borders(
+                frame.shape[1], frame.shape[0], self.monitor.width, self.monitor.height
+            )
+        top, bottom, left, right = self._borders
+        if not (top or bottom or left or right):
+            return frame
+        bordered = cv2.copyMakeBorder(frame, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+        return np.asarray(bordered, np.uint8)
+
     def show(self, frame: npt.NDArray[np.uint8], wait_ms: int = 1) -> int:
         """Show a frame and pump events for ``wait_ms``; returns the key pressed or -1."""
-        cv2.imshow(self.title, frame)
+        cv2.imshow(self.title, self.letterbox(frame))
         return int(cv2.waitKey(max(1, wait_ms)))
 
     def show_and_keys(self, frame: npt.NDArray[np.uint8]) -> KeyEvent | None:
@@ -103,3 +133,15 @@ class Window:
             cv2.waitKey(1)
         except cv2.error:
             pass
+
+
+def letterbox_borders(
+    width_px: int, height_px: int, to_width: int, to_height: int
+) -> tuple[int, int, int, int]:
+    """Black bars (top, bottom, left, right) that give a frame the shape of ``to_width`` x
+    ``to_height`` without stretching it."""
+    if width_px * to_height < to_width * height_px:  # narrower: bars left and right
+        extra = round(height_px * to_width / to_height) - width_px
+        return 0, 0, extra // 2, extra - extra // 2
+    extra = round(width_px * to_height / to_width) - height_px
+    return extra // 2, extra - extra // 2, 0, 0

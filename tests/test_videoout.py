@@ -1,0 +1,273 @@
+"""Video out to other software, end to end: the real show loop writes frames into a shared-memory
+ring and a named pipe, and a separate receiver process (livedance's own receiver, and ffmpeg, as a
+VJ tool would) reads them; the pixels and the alpha are compared with what the show made.
+
+Not run here: a v4l2loopback virtual camera (this machine has no /dev/video* and no module to
+load); only its refusal, one line, is tested."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import run_cli
+
+from livedance.choreo import choreograph
+from livedance.clock import FrameClock, MonotonicClock
+from livedance.errors import LivedanceError
+from livedance.render import StickRenderer
+from livedance.show import matte
+from livedance.show.hud import HudInfo
+from livedance.show.loop import ShowOptions, run_show
+from livedance.show.operator import Operator
+from livedance.show.outputs import KeyEvent, Output, ShowFrame
+from livedance.show.timeline import PlannedTimeline
+from livedance.show.videoout import FrameConverter, open_video_output, parse_output
+from livedance.songplan import BeatInterval
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Collect(Output):
+    def __init__(self) -> None:
+        self.frames: dict[int, ShowFrame] = {}
+
+    def frame(self, frame: ShowFrame, hud: HudInfo | None) -> KeyEvent | None:
+        self.frames[frame.slot] = frame
+        return None
+
+
+def _timeline(seconds: float = 4.0) -> PlannedTimeline:
+    n = int(seconds / 0.5)
+    intervals = [BeatInterval(0.5 * i, 0.5 * (i + 1), -15.0, 1500.0) for i in range(n)]
+    return PlannedTimeline(choreograph(intervals, seed=2))
+
+
+def _receiver(source: str, out: Path, *extra: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "livedance.show.receive", source, "--save", str(out),
+         "--timeout", "60", *extra],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _show(outputs: list[Output], seconds: float, *, realtime: bool, operator=None):  # type: ignore[no-untyped-def]
+    timeline = _timeline()
+    operator = operator or Operator(timeline)
+    clock = MonotonicClock() if realtime else FrameClock(30)
+    return run_show(
+        timeline, clock, StickRenderer(64), outputs, operator,
+        ShowOptions(fps=30, duration_s=seconds), start=getattr(clock, "start", None),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("shm", "expected KIND:TARGET"),
+        ("ndi:livedance", "unknown kind 'ndi'"),
+        ("shm:a/b", "has no '/'"),
+        ("pipe:/tmp/x,alpha=green", "alpha must be matte, key or none"),
+        ("pipe:/tmp/x,key=green", "key must be a colour RRGGBB"),
+        ("pipe:/tmp/x,colour=1", "unknown option 'colour=1'"),
+        ("shm:x,entries=1", "entries must be 2..64"),
+        ("v4l2:/dev/video9,alpha=matte", "has no alpha"),
+    ],
+)
+def test_bad_output_specs_are_one_line(text: str, why: str) -> None:
+    with pytest.raises(LivedanceError) as err:
+        parse_output(text)
+    assert why in str(err.value) and "\n" not in str(err.value)
+    assert err.value.exit_code == 2
+
+
+def test_output_specs_parse() -> None:
+    spec = parse_output("pipe:/tmp/ld.rgba,alpha=key,key=FF00ff,header=1")
+    assert (spec.kind, spec.target, spec.alpha, spec.key_rgb, spec.header, spec.channels) == (
+        "pipe", "/tmp/ld.rgba", "key", (255, 0, 255), True, 3,
+    )  # fmt: skip
+    assert parse_output("shm:livedance").alpha == "matte" and parse_output("shm:x").channels == 4
+    assert parse_output("v4l2:/dev/video10").alpha == "none"
+
+
+def test_a_shared_memory_ring_reaches_a_receiver_process_with_the_frames_and_their_matte(
+    tmp_path: Path,
+) -> None:
+    name = f"ld-test-{uuid.uuid4().hex[:8]}"
+    out = open_video_output(f"shm:{name}", 64, 64, 30, lambda: True)
+    collect = Collect()
+    saved = tmp_path / "got.npz"
+    receiver = _receiver(f"shm:{name}", saved)
+    _show([out, collect], 3.0, realtime=True)
+    _, stderr = receiver.communicate(timeout=60)
+    assert receiver.returncode == 0, stderr
+    assert not Path("/dev/shm", name).exists(), "the ring is removed when the show ends"
+    got = np.load(saved)
+    slots = list(got["slots"])
+    assert len(slots) >= 2 and slots == sorted(set(slots)), slots
+    for slot, pixels in zip(slots, got["frames"], strict=True):
+        shown = collect.frames[int(slot)].image
+        assert np.array_equal(pixels[..., :3], shown[..., ::-1]), slot  # RGB of the BGR frame
+        assert np.array_equal(pixels[..., 3], matte.stick_matte(shown)), slot
+    assert got["frames"][..., 3].any() and not got["frames"][..., 3].all()
+    assert (got["received_ns"] >= got["written_ns"]).all()
+
+
+def test_a_named_pipe_feeds_ffmpeg_raw_rgba_and_a_reader_that_leaves_does_not_stop_the_show(
+    tmp_path: Path,
+) -> None:
+    """ffmpeg (the receiver a VJ rig would put in front of a pipe) reads 20 raw RGBA frames and
+    exits; the show goes on, dropping frames nobody reads, and closes cleanly."""
+    fifo = tmp_path / "dancer.rgba"
+    out = open_video_output(f"pipe:{fifo}", 64, 64, 30, lambda: True)
+    assert fifo.is_fifo()
+    collect = Collect()
+    raw = tmp_path / "frames.raw"
+    ffmpeg = subprocess.Popen(
+        ["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", "64x64",
+         "-i", str(fifo), "-frames:v", "20", "-f", "rawvideo", "-pix_fmt", "rgba", str(raw)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    stats = _show([out, collect], 3.0, realtime=True)
+    assert ffmpeg.wait(timeout=60) == 0, ffmpeg.stderr.read() if ffmpeg.stderr else ""
+    assert stats.slots == 90 and not stats.stopped_early
+    frames = np.fromfile(raw, np.uint8).reshape(-1, 64, 64, 4)
+    assert len(frames) == 20
+    expected = [
+        matte.rgba(f.image, matte.stick_matte(f.image))
+        for _, f in sorted(collect.frames.items())
+        if f.on_time
+    ]
+    # each frame ffmpeg got is one the show made, in order (frames nobody read were dropped)
+    i = 0
+    for frame in frames:
+        while i < len(expected) and not np.array_equal(frame, expected[i]):
+            i += 1
+        assert i < len(expected), "a frame the show never made, or out of order"
+        i += 1
+    assert out.sent >= 20 and out.dropped > 0  # type: ignore[attr-defined]
+
+
+def test_a_pipe_with_headers_reaches_livedances_receiver_by_slot(tmp_path: Path) -> None:
+    fifo = tmp_path / "dancer.rgb"
+    out = open_video_output(f"pipe:{fifo},alpha=key,key=00ff00,header=1", 64, 64, 30, lambda: False)
+    collect = Collect()
+    saved = tmp_path / "got.npz"
+    receiver = _receiver(f"pipe:{fifo}", saved)
+    _show([out, collect], 2.0, realtime=True)
+    receiver.communicate(timeout=60)
+    assert receiver.returncode == 0
+    got = np.load(saved)
+    assert len(got["slots"]) >= 2
+    plate = matte.PlateMatte()  # the output's matte learns the room over every on-time frame
+    alphas = {
+        slot: plate(f.image, f.pose) for slot, f in sorted(collect.frames.items()) if f.on_time
+    }
+    for slot, pixels in zip(got["slots"], got["frames"], strict=True):
+        shown, alpha = collect.frames[int(slot)], alphas[int(slot)]
+        assert pixels.shape == (64, 64, 3)
+        assert np.array_equal(pixels, matte.keyed(shown.image, alpha, (0, 255, 0)))
+        assert (pixels[alpha == 0] == (0, 255, 0)).all(), "the key colour around the dancer"
+
+
+def test_the_body_matte_covers_the_dancer_and_nothing_far_from_it() -> None:
+    timeline = _timeline()
+    pose = timeline.pose_at(1.25)
+    alpha = matte.body_matte(pose, 256, 256)
+    sticks = StickRenderer(256).render(pose[None])[0].max(axis=2) > 0
+    assert (alpha[sticks] > 0).mean() > 0.97, "the figure is inside the matte"
+    assert alpha[sticks].mean() > 200
+    ys, xs = np.nonzero(sticks)
+    far = np.ones_like(sticks)
+    far[max(0, ys.min() - 40) : ys.max() + 40, max(0, xs.min() - 40) : xs.max() + 40] = False
+    assert not alpha[far].any(), "nothing far from the dancer"
+    assert not matte.body_matte(np.zeros((18, 3), np.float32), 64, 64).any(), "no pose: clear"
+
+
+def test_the_plate_matte_learns_the_room_and_keeps_only_the_dancer() -> None:
+    """A generator paints a room around the dancer: sticks over a fixed textured room stand in
+    for it. Once the room has been seen beside the moving dancer, the matte drops the room
+    inside the body matte and keeps the figure."""
+    rng = np.random.default_rng(0)
+    room = cv2.GaussianBlur(rng.integers(40, 200, (128, 128, 3), dtype=np.uint8), (0, 0), 2)
+    timeline = _timeline()
+    plate = matte.PlateMatte()
+    sticks = StickRenderer(128)
+    for k in range(90):
+        pose = timeline.pose_at(k / 30)
+        drawn = sticks.render(pose[None])[0]
+        figure = drawn.max(axis=2) > 100
+        frame = np.where(figure[..., None], drawn, room)
+        alpha = plate(frame, pose)
+    body = matte.body_matte(pose, 128, 128)
+    room_inside = (body > 250) & (drawn.max(axis=2) == 0) & (plate.seen > 0)
+    assert room_inside.sum() > 100
+    assert alpha[room_inside].mean() < 0.25 * 255, "the room inside the body matte is dropped"
+    assert (alpha[figure] > 200).mean() > 0.9, "the dancer stays opaque"
+    assert not alpha[body == 0].any()
+
+
+def test_blackout_and_freeze_reach_the_matte() -> None:
+    """In blackout the matte is clear (the mixer shows what is under the dancer, not a black
+    square); in freeze it holds the held frame's pose."""
+    from livedance.control.commands import Blackout, Freeze
+
+    timeline = _timeline()
+    operator = Operator(timeline)
+    convert = FrameConverter(parse_output("shm:x"), lambda: False)
+
+    class Steer(Collect):
+        def frame(self, frame: ShowFrame, hud: HudInfo | None) -> KeyEvent | None:
+            super().frame(frame, hud)
+            if frame.slot == 10:
+                operator._apply([Freeze(True)], 0.0)
+            if frame.slot == 20:
+                operator._apply([Freeze(False), Blackout(True)], 0.0)
+            return None
+
+    steer = Steer()
+    _show([steer], 1.0, realtime=False, operator=operator)
+    frozen = [steer.frames[s] for s in range(11, 20)]
+    assert all(np.array_equal(f.pose, steer.frames[10].pose) for f in frozen)
+    assert convert(steer.frames[15])[..., 3].any()
+    assert steer.frames[25].pose is None and not convert(steer.frames[25])[..., 3].any()
+
+
+def test_output_errors_on_the_command_line_are_one_line(tmp_path: Path) -> None:
+    for spec, why in [
+        ("ndi:x", "unknown kind 'ndi'"),
+        ("v4l2:/dev/video63", "no such device"),
+        (f"pipe:{tmp_path}", "exists and is not a named pipe"),
+    ]:
+        proc = run_cli("play", "--demo", "--headless", "--stick", "--output", spec, timeout=300)
+        assert proc.returncode != 0
+        lines = proc.stderr.strip().splitlines()
+        assert why in lines[-1] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_warped_frames_carry_their_pose_for_the_matte() -> None:
+    """With a renderer slower than the frame rate and warp on, the slots it misses are shown
+    warped; each still carries the pose it shows, so a video output can cut it out."""
+    import time as _time
+
+    class Slow(StickRenderer):
+        def render(self, poses: np.ndarray) -> np.ndarray:
+            _time.sleep(0.1)
+            return super().render(poses)
+
+    timeline = _timeline()
+    out = Collect()
+    clock = MonotonicClock()
+    stats = run_show(
+        timeline, clock, Slow(64), [out], Operator(timeline),
+        ShowOptions(fps=30, duration_s=1.5, warp=True), start=clock.start,
+    )  # fmt: skip
+    assert stats.frames_warped > 0
+    assert all(f.pose is not None for f in out.frames.values())
