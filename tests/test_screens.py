@@ -69,11 +69,11 @@ def test_screen_1_shows_the_dancer_fullscreen_letterboxed(two_heads: str, tmp_pa
         pytest.skip("xwd / ImageMagick not installed (run tests/setup-system.sh)")
     import cv2
 
+    from livedance.audio.composer import compose_song
     from livedance.audio.io import write_wav
-    from livedance.audio.synth import synth_song
 
     song = tmp_path / "song.wav"
-    write_wav(song, synth_song(bpm=120, form="AB", bars_per_section=2, seed=1).audio)
+    write_wav(song, compose_song(bpm=120, form="AB", bars_per_section=2, seed=1).audio)
     env = {**os.environ, "DISPLAY": two_heads, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "livedance", "play", str(song), "--mute", "--stick", "--size",

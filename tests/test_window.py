@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,15 @@ def _play_and_shoot(
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(6)  # imports, analysis, window up, a few seconds of dancing
+    # the show starts right after the OSC port is printed (imports, analysis and the renderer's
+    # timing before it take longer on a loaded machine): then a few seconds of dancing
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready and "OSC control on" in proc.stdout.readline():
+            break
+    time.sleep(2.5)
     if proc.poll() is not None:
         out, err = proc.communicate()
         pytest.fail(f"play exited early ({proc.returncode}): {err}")
