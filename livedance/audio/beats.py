@@ -196,7 +196,9 @@ class BeatTracker:
             self.onsets_seen += 1
             self.last_onset_s = float(self._onset.get_last_s())
         self._follow_silence(energy, now_s)
-        self.estimator.push(novelty)
+        self.estimator.push(
+            novelty, bass=self.front_end.kick_novelty, body=self.front_end.body_novelty
+        )
         if self._hops_seen % self._update_hops == 0 and self._silent_hops == 0:
             self.clock.update(self.estimator.estimate(self._preferred_period()), now_s)
         event = None

@@ -23,6 +23,14 @@ FMIN_HZ, FMAX_HZ = 30.0, 16000.0
 BASS_HZ = 220.0
 """Bands centred below this count twice in the novelty (kick drum, bass)."""
 
+KICK_HZ = 120.0
+"""Bands centred below this make the "kick" novelty (kick drum, sub bass: the lowest band), which
+lands on the beat far more often than the snare and claps just above it."""
+
+BODY_HZ = 2500.0
+"""Bands centred below this make the "body" novelty: kick, bass, snare body, chords, without
+hi-hats and cymbals (the subdivisions that must not decide the metrical level)."""
+
 LOG_GAIN = 20.0
 """Compression gain of log(1 + gain * band energy)."""
 
@@ -48,6 +56,10 @@ class NoveltyFrontEnd:
         self._filterbank.set_mel_coeffs(float(self.sample_rate), FMIN_HZ, fmax)
         edges = _mel_edges_hz(FMIN_HZ, fmax, N_BANDS + 2)
         self._bass = edges[1:-1] < BASS_HZ
+        self._kick = edges[1:-1] < KICK_HZ
+        self._body = edges[1:-1] < BODY_HZ
+        self.kick_novelty = 0.0  # the last hop's flux over the kick bands
+        self.body_novelty = 0.0  # ... over the bands below `BODY_HZ` (no hi-hats)
         self._history = np.zeros((FLUX_LAG_HOPS, N_BANDS), dtype=np.float32)
         self._slot = 0
         self.freqs_hz = np.fft.rfftfreq(int(win_samples), 1.0 / self.sample_rate)
@@ -66,6 +78,8 @@ class NoveltyFrontEnd:
         rise = np.maximum(bands - widened, 0.0)
         self._history[self._slot] = bands
         self._slot = (self._slot + 1) % FLUX_LAG_HOPS
+        self.kick_novelty = float(rise[self._kick].sum())
+        self.body_novelty = float(rise[self._body].sum())
         return float(rise.sum() + rise[self._bass].sum())
 
 

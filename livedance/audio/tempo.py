@@ -14,7 +14,10 @@ last few seconds of novelty and, when asked, estimates the pulse from them alone
    on them and the doubled tempo's own off-beats are weak (kick and snare alternating on a fast
    backbeat), not when the off-beats are merely busy (strummed patterns, eighth-note hi-hats).
 3. **Period and phase**: the period refined to the one that folds the novelty sharpest, then the
-   recent novelty folded at it, newest weighted most; the fold's peak is the beat.
+   recent novelty folded at it, newest weighted most; the fold's peak is the beat. Where the
+   kick band (`livedance.audio.novelty`, the lowest band) lands at one place of the beat, over
+   several seconds, its fold is added: in dembow the syncopated snare is louder than the kick,
+   but the kick is the beat.
 """
 
 from __future__ import annotations
@@ -64,6 +67,18 @@ DOUBLE_HYSTERESIS = 0.06
 
 LEVEL_HALF_LIFE_FACTOR = 2.0
 """The metrical level is judged over a longer memory than the phase (it changes rarely)."""
+
+PHASE_BASS_WEIGHT = 2.0
+"""How much the bass-band fold (kick, bass) counts in the phase, against the whole novelty's
+fold (each scaled to its peak): syncopated snares and claps are louder than the kick in dembow,
+but the kick and the bass land on the beat."""
+
+BASS_RUNNER_UP_MAX, BASS_RUNNER_UP_SPAN = 0.68, 0.06
+"""The bass fold counts fully in the phase when its highest value away from its peak (more than
+1/8 of a beat off, above its floor) is at most 0.5 of the peak, and not at all from 0.7."""
+
+RUNNER_UP_SMOOTHING = 0.01
+"""Smoothing of the bass fold's runner-up per estimate (every 50 ms: a time constant of 5 s)."""
 
 FOLD_BINS = 48
 """Phase bins of the fold."""
@@ -122,7 +137,10 @@ class PulseEstimator:
         self.latency_s = float(latency_s)
         self._size = round(window_s * frame_rate_hz)
         self._ring = np.zeros(self._size, dtype=np.float64)
+        self._bass_ring = np.zeros(self._size, dtype=np.float64)
+        self._body_ring = np.zeros(self._size, dtype=np.float64)
         self._count = 0  # values pushed since the last reset
+        self._runner_up: float | None = None  # smoothed, see `_phase`
         self._frames = 0  # values pushed ever (the time axis)
         # Tempo candidates reach an octave beyond the range on both sides: a song outside the
         # range is followed at twice or half its tempo, not at some other ratio. The grid of
@@ -137,15 +155,26 @@ class PulseEstimator:
         self._prior = np.exp(-0.5 * log_dev**2)
         self._support = [(GRID_PER_OCTAVE, 0.5), (2 * GRID_PER_OCTAVE, 0.25)]
 
-    def push(self, novelty: float) -> None:
-        """Append one novelty value (one hop)."""
-        self._ring[self._frames % self._size] = novelty
+    def push(self, novelty: float, *, bass: float | None = None, body: float | None = None) -> None:
+        """Append one novelty value (one hop).
+
+        Args:
+            novelty: the whole novelty.
+            bass: its bass bands alone (kick, bass), for the phase; the whole one if None.
+            body: its bands without hi-hats and cymbals, for the metrical level; the whole one
+                if None.
+        """
+        slot = self._frames % self._size
+        self._ring[slot] = novelty
+        self._bass_ring[slot] = novelty if bass is None else bass
+        self._body_ring[slot] = novelty if body is None else body
         self._frames += 1
         self._count += 1
 
     def reset(self) -> None:
         """Forget the history (after silence: the next music may have another tempo)."""
         self._count = 0
+        self._runner_up = None
 
     def estimate(self, prefer_period_s: float | None = None) -> PulseEstimate | None:
         """Tempo and phase from the history; None with too little of it (`MIN_HISTORY_S`).
@@ -182,14 +211,17 @@ class PulseEstimator:
         while best < self.min_bpm and best * 2 <= self.max_bpm:
             best *= 2
         level_weights = 0.5 ** (age_s / (LEVEL_HALF_LIFE_FACTOR * self.half_life_s))
-        bpm = self._metrical_level(best, x, level_weights, prefer_period_s)
+        x_body = self._window(n, self._body_ring)
+        bpm = self._metrical_level(best, x, x_body, level_weights, prefer_period_s)
         if not self.min_bpm <= bpm <= self.max_bpm:  # a range narrower than an octave
             in_range = (self._bpms >= self.min_bpm) & (self._bpms <= self.max_bpm)
             bpm = float(self._bpms[in_range][int(np.argmax(salience[in_range]))])
         period_frames = self._refine_period(x, weights, self.frame_rate_hz * 60.0 / bpm)
         bpm = min(max(self.frame_rate_hz * 60.0 / period_frames, self.min_bpm), self.max_bpm)
         period_frames = self.frame_rate_hz * 60.0 / bpm
-        phase_frames, _ = self._fold_peak(x, weights, period_frames)
+        phase_frames = self._phase(
+            x, self._window(n, self._bass_ring), weights, level_weights, period_frames
+        )
         now_s = self._frames / self.frame_rate_hz
         # phase_frames: how long ago (in frames) the newest beat was, counted from the newest
         # sample (the frame ending at `now_s`); the novelty lags the sound by `latency_s`
@@ -199,10 +231,47 @@ class PulseEstimator:
             time_s=now_s, period_s=60.0 / bpm, beat_s=beat_s, strength=float(strength[k])
         )
 
-    def _window(self, n: int) -> FloatArray:
-        """The newest ``n`` values, oldest first."""
+    def _window(self, n: int, ring: FloatArray | None = None) -> FloatArray:
+        """The newest ``n`` values of ``ring`` (the whole novelty by default), oldest first."""
         idx = (self._frames - n + np.arange(n)) % self._size
-        return self._ring[idx]
+        return (self._ring if ring is None else ring)[idx]
+
+    def _phase(
+        self,
+        x: FloatArray,
+        x_bass: FloatArray,
+        weights: FloatArray,
+        long_weights: FloatArray,
+        period_frames: float,
+    ) -> float:
+        """Frames before the newest sample of the newest beat: the peak of the whole novelty's
+        fold plus `PHASE_BASS_WEIGHT` times the bass fold, each scaled to its own peak, the bass
+        fold counted as far as it marks one place of the beat over the longer memory
+        ``long_weights``."""
+        whole = self._fold_profile(x, weights, period_frames)
+        bass = self._fold_profile(x_bass, weights, period_frames)
+        long_bass = _scaled(self._fold_profile(x_bass, long_weights, period_frames))
+        # The kick band has a say only where it lands at one place of the beat: four on the
+        # floor under a syncopated snare. A kick on several places (syncopated funk) or bass
+        # notes and strings without drums leave the phase to the whole novelty.
+        scaled_bass = _scaled(bass)
+        peak = int(np.argmax(long_bass))
+        distance = np.abs(
+            (np.arange(FOLD_BINS) - peak + FOLD_BINS // 2) % FOLD_BINS - FOLD_BINS // 2
+        )
+        runner_up = float(long_bass[distance > FOLD_BINS // 8].max())
+        # judged over a longer time still (a property of the groove), from distrust: a kick has to
+        # mark the beat for a few seconds before it may move the phase
+        if self._runner_up is None:
+            self._runner_up = 1.0
+        self._runner_up += RUNNER_UP_SMOOTHING * (runner_up - self._runner_up)
+        trust = (BASS_RUNNER_UP_MAX - self._runner_up) / BASS_RUNNER_UP_SPAN
+        trust = min(max(trust, 0.0), 1.0)
+        profile = _scaled(whole) + trust * PHASE_BASS_WEIGHT * scaled_bass
+        # the bass picks the place; the whole novelty's own peak there times it (the kick band
+        # rises later than the click of the kick)
+        near = (int(np.argmax(profile)) + np.arange(-3, 4)) % FOLD_BINS
+        return _peak_ago(whole, period_frames, int(near[np.argmax(whole[near])]))
 
     def _periodicity(self, x: FloatArray, weights: FloatArray) -> FloatArray:
         """Comb filter bank over the autocorrelation: 0..1 per tempo of the grid."""
@@ -234,7 +303,12 @@ class PulseEstimator:
         return np.clip(periodicity, 0.0, 1.0)
 
     def _metrical_level(
-        self, bpm: float, x: FloatArray, weights: FloatArray, prefer_period_s: float | None
+        self,
+        bpm: float,
+        x: FloatArray,
+        x_body: FloatArray,
+        weights: FloatArray,
+        prefer_period_s: float | None,
     ) -> float:
         """Move from ``bpm`` to the right one of its doublings and halvings within the range.
 
@@ -243,7 +317,8 @@ class PulseEstimator:
         how much more likely the tempo prior finds the faster tempo) and the faster tempo's own
         off-beats are weak: the faster level is then a steady pulse (kick and snare alternating
         on a backbeat), not a strong beat with busy off-beats (a strummed pattern, eighth-note
-        hi-hats).
+        hi-hats). The faster tempo's off-beats are judged on ``x_body``, the novelty without
+        hi-hats and cymbals.
         """
         slowest = max(self.min_bpm, SLOWEST_START_BPM)
         while bpm / 2 >= slowest:
@@ -253,7 +328,7 @@ class PulseEstimator:
         period = self.frame_rate_hz * 60.0 / bpm
         _, ratio_slow = self._fold_peak(x, weights, period)
         while bpm * 2 <= self.max_bpm:
-            _, ratio_fast = self._fold_peak(x, weights, period / 2)
+            _, ratio_fast = self._fold_peak(x_body, weights, period / 2)
             preference = self._prior_at(2 * bpm) / self._prior_at(bpm)
             evidence = ratio_slow * preference - FAST_OFFBEAT_WEIGHT * ratio_fast
             threshold = DOUBLE_EVIDENCE
@@ -319,11 +394,24 @@ class PulseEstimator:
         """
         profile = self._fold_profile(x, weights, period_frames)
         peak = int(np.argmax(profile))
-        left, mid, right = profile[peak - 1], profile[peak], profile[(peak + 1) % FOLD_BINS]
-        denom = left - 2 * mid + right
-        offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
         floor = float(np.min(profile))
         opposite = profile[(peak + FOLD_BINS // 2) % FOLD_BINS]
-        ratio = (opposite - floor) / max(mid - floor, 1e-12)
-        ago_frames = ((peak + offset + 0.5) / FOLD_BINS % 1.0) * period_frames
-        return float(ago_frames), float(ratio)
+        ratio = (opposite - floor) / max(float(profile[peak]) - floor, 1e-12)
+        return _peak_ago(profile, period_frames), float(ratio)
+
+
+def _scaled(profile: FloatArray) -> FloatArray:
+    """A fold profile scaled to 0 at its floor and 1 at its peak."""
+    floor = float(profile.min())
+    return (profile - floor) / max(float(profile.max()) - floor, 1e-12)
+
+
+def _peak_ago(profile: FloatArray, period_frames: float, peak: int | None = None) -> float:
+    """How many frames before the newest sample the fold's (interpolated) peak lies (the peak
+    at bin ``peak`` if given, else its highest)."""
+    if peak is None:
+        peak = int(np.argmax(profile))
+    left, mid, right = profile[peak - 1], profile[peak], profile[(peak + 1) % FOLD_BINS]
+    denom = left - 2 * mid + right
+    offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
+    return float(((peak + offset + 0.5) / FOLD_BINS % 1.0) * period_frames)
