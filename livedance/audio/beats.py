@@ -132,6 +132,8 @@ class BeatTracker:
         tempo: the tempo range the tracker may follow (and its new clock runs at).
         clock: the beat clock to steer (a new one by default); pass one to share it with the
             show.
+        kick_phase: the kick band may mark the beat's phase (`livedance.audio.tempo`); the song
+            plan's guide leaves it off (it mistook a folk song's bass strings for a kick).
     """
 
     def __init__(
@@ -142,6 +144,7 @@ class BeatTracker:
         *,
         tempo: TempoRange = DEFAULT_TEMPO,
         clock: BeatClock | None = None,
+        kick_phase: bool = True,
     ) -> None:
         self.sample_rate = int(sample_rate)
         self.hop_samples = int(hop_samples or samples_at(self.sample_rate, DEFAULT_HOP))
@@ -153,6 +156,7 @@ class BeatTracker:
             min_bpm=tempo.min_bpm,
             max_bpm=tempo.max_bpm,
             latency_s=NOVELTY_LATENCY_S,
+            kick_phase=kick_phase,
         )
         self.clock = clock if clock is not None else BeatClock(tempo=tempo)
         self._onset = aubio.onset("default", self.win_samples, self.hop_samples, self.sample_rate)

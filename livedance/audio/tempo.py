@@ -117,6 +117,8 @@ class PulseEstimator:
         window_s: seconds of novelty kept and analysed.
         half_life_s: recency weighting of the analysis (older samples count less).
         latency_s: how far the novelty lags the sound (analysis window), subtracted from times.
+        kick_phase: let the kick band mark the beat's phase where it lands at one place of the
+            beat (`PHASE_BASS_WEIGHT`); off, the whole novelty's fold alone decides.
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class PulseEstimator:
         window_s: float = 8.0,
         half_life_s: float = 2.0,
         latency_s: float = 0.0,
+        kick_phase: bool = True,
     ) -> None:
         if not 0 < min_bpm < max_bpm:
             raise ValueError(f"tempo range must satisfy 0 < min < max, got {min_bpm}..{max_bpm}")
@@ -135,6 +138,7 @@ class PulseEstimator:
         self.min_bpm, self.max_bpm = float(min_bpm), float(max_bpm)
         self.half_life_s = float(half_life_s)
         self.latency_s = float(latency_s)
+        self.kick_weight = PHASE_BASS_WEIGHT if kick_phase else 0.0
         self._size = round(window_s * frame_rate_hz)
         self._ring = np.zeros(self._size, dtype=np.float64)
         self._bass_ring = np.zeros(self._size, dtype=np.float64)
@@ -267,7 +271,7 @@ class PulseEstimator:
         self._runner_up += RUNNER_UP_SMOOTHING * (runner_up - self._runner_up)
         trust = (BASS_RUNNER_UP_MAX - self._runner_up) / BASS_RUNNER_UP_SPAN
         trust = min(max(trust, 0.0), 1.0)
-        profile = _scaled(whole) + trust * PHASE_BASS_WEIGHT * scaled_bass
+        profile = _scaled(whole) + trust * self.kick_weight * scaled_bass
         # the bass picks the place; the whole novelty's own peak there times it (the kick band
         # rises later than the click of the kick)
         near = (int(np.argmax(profile)) + np.arange(-3, 4)) % FOLD_BINS
