@@ -9,6 +9,7 @@ from typing import Any
 
 from livedance.cli.args import audio_device, float_in, int_at_least
 from livedance.cli.showsetup import (
+    add_control_options,
     add_renderer_options,
     add_show_options,
     add_tempo_options,
@@ -64,18 +65,7 @@ def register(sub: Any) -> None:
         "--no-repeats", action="store_true",
         help="do not reuse earlier moves when the music repeats (online repeat memory)",
     )  # fmt: skip
-    from livedance.control.options import (
-        add_link_arguments,
-        add_midi_arguments,
-        add_osc_arguments,
-    )
-
-    add_osc_arguments(p.add_argument_group("OSC control (see README: OSC addresses)"))
-    add_midi_arguments(p.add_argument_group("MIDI (see README: MIDI)"))
-    add_link_arguments(p.add_argument_group("Ableton Link"))
-    from livedance.cli.setupfile import add_setup_option
-
-    add_setup_option(p)
+    add_control_options(p)
     p.set_defaults(func=run)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from livedance.cli.showsetup import (
+    add_control_options,
     add_renderer_options,
     add_show_options,
     add_tempo_options,
@@ -65,18 +66,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--no-cache", action="store_true", help="re-analyse the song even if a cached plan exists"
     )
-    from livedance.control.options import (
-        add_link_arguments,
-        add_midi_arguments,
-        add_osc_arguments,
-    )
-
-    add_osc_arguments(p.add_argument_group("OSC control (see README: OSC addresses)"))
-    add_midi_arguments(p.add_argument_group("MIDI (see README: MIDI)"))
-    add_link_arguments(p.add_argument_group("Ableton Link"))
-    from livedance.cli.setupfile import add_setup_option
-
-    add_setup_option(p)
+    add_control_options(p)
     p.set_defaults(func=run)
 
 

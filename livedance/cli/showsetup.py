@@ -136,6 +136,21 @@ def add_show_options(p: argparse.ArgumentParser, *, window: bool = True) -> None
     )
 
 
+def add_control_options(p: argparse.ArgumentParser) -> None:
+    """OSC, MIDI, Ableton Link and ``--setup``: how a running show is steered (play and live)."""
+    from livedance.cli.setupfile import add_setup_option
+    from livedance.control.options import (
+        add_link_arguments,
+        add_midi_arguments,
+        add_osc_arguments,
+    )
+
+    add_osc_arguments(p.add_argument_group("OSC control (see README: OSC addresses)"))
+    add_midi_arguments(p.add_argument_group("MIDI (see README: MIDI)"))
+    add_link_arguments(p.add_argument_group("Ableton Link"))
+    add_setup_option(p)
+
+
 def add_tempo_options(p: argparse.ArgumentParser) -> None:
     """--tempo PRESET, --min-bpm, --max-bpm: the tempo range the live tracker follows."""
     p.add_argument(
