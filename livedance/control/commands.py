@@ -244,16 +244,12 @@ def _tempo(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Co
 
 
 def _release(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
-    # a button's press (1, or no argument) releases; its release (0) does nothing
-    if len(args) > 1:
-        raise CommandError(f"expected 0 or 1 argument, got {len(args)}")
-    if args and not _switch(args, "release"):
-        return None
-    return ReleaseTempo()
+    return ReleaseTempo() if _button(args, "release") else None
 
 
 def _button(args: Sequence[Any], what: str) -> bool:
-    """A button: pressed (1, or no argument) is True; its release (0) is False."""
+    """A button: pressed (1, or no argument) is True; its release (0) is False (desks and TouchOSC
+    send 1 on press and 0 on release: only the press acts)."""
     if len(args) > 1:
         raise CommandError(f"expected 0 or 1 argument, got {len(args)}")
     return not args or _switch(args, what)
@@ -272,12 +268,7 @@ def _one(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Comm
 
 
 def _tap(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command | None:
-    # Buttons on desks and TouchOSC send 1 on press and 0 on release: only the press is a tap.
-    if len(args) > 1:
-        raise CommandError(f"expected 0 or 1 argument, got {len(args)}")
-    if args and not _switch(args, "tap"):
-        return None
-    return Tap(t_s)
+    return Tap(t_s) if _button(args, "tap") else None
 
 
 def _nudge(args: Sequence[Any], t_s: float, names: Collection[str] | None) -> Command:
