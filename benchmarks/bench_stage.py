@@ -226,7 +226,8 @@ def main() -> None:
         "pipe (RGB, key colour, header)": (f"pipe:{tmp / 'key.fifo'},alpha=key,header=1", "pipe"),
     }
     renderers = ["stick"] if args.no_model else ["stick", "model"]
-    results: dict[str, Any] = {"machine": describe(), "size_px": SIZE, "fps": FPS,
+    results: dict[str, Any] = {"machine": describe(), "load_average_start": os.getloadavg()[0],
+                               "size_px": SIZE, "fps": FPS,
                                "seconds": args.seconds, "rounds": args.rounds, "latency": {},
                                "frame_rate": {}, "headless_fps": {}}  # fmt: skip
     for kind in renderers:
@@ -258,7 +259,8 @@ def _markdown(r: dict[str, Any]) -> str:
     lines = [
         "# Stage outputs",
         "",
-        f"{m['cpu']} ({m['cores']} cores, shared with other work while measured); "
+        f"{m['cpu']} ({m['cores']} cores, {m.get('cpu_flags', '?')}; load average "
+        f"{r.get('load_average_start', float('nan')):.1f} at the start); "
         f"{r['size_px']} px, {r['fps']:g} fps, {r['seconds']:g} s shows, "
         f"`python benchmarks/bench_stage.py --seconds {r['seconds']:g} --rounds {r['rounds']}`.",
         "",
