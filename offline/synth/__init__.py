@@ -6,7 +6,8 @@ and `pipeline`, which writes them in the layout ``prepare`` writes. ``livedance 
 thin layer over `synth_dataset`.
 """
 
-from offline.synth.figure import Appearance, draw_person
+from offline.synth.appearance import Appearance
+from offline.synth.figure import draw_person
 from offline.synth.pipeline import SynthReport, render_person, synth_dataset
 from offline.synth.poses import Variation, sample_poses
 from offline.synth.room import background

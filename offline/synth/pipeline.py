@@ -40,14 +40,15 @@ from offline.prepare.manifest import (
 )
 from offline.prepare.pipeline import is_complete, read_png
 from offline.prepare.store import STATE_NAME, DatasetDir
-from offline.synth.figure import Appearance, draw_person
+from offline.synth.appearance import Appearance
+from offline.synth.figure import draw_person
 from offline.synth.poses import Variation, sample_poses
 from offline.synth.room import background
 
 log = logging.getLogger(__name__)
 
 POSE_SOURCE = "synth"
-SYNTH_VERSION = 1
+SYNTH_VERSION = 2
 """Bump when the drawing or the pose sampling changes, so old datasets are not resumed into."""
 _MIN_CONFIDENCE = 0.05  # as `render_stick`: joints at or below this are not drawn
 
