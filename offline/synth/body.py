@@ -10,6 +10,8 @@ by `offline.synth.shading`; folds and hems come from `offline.synth.clothes`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from offline.synth import clothes
@@ -24,7 +26,42 @@ from offline.synth.shading import (
     paint,
     poly_cover,
     smooth,
+    smooth_max,
 )
+
+
+@dataclass(frozen=True)
+class Bone:
+    """One segment of a limb: a capsule from ``p0`` (radius ``r0``) to ``p1`` (``r1``),
+    widened by ``bulge`` over ``bulge_at`` (see `capsule`)."""
+
+    p0: np.ndarray
+    p1: np.ndarray
+    r0: float
+    r1: float
+    bulge: float = 0.0
+    bulge_at: tuple[float, float] = (0.0, 1.0)
+
+
+def bones(image: Image, chain: list[Bone], color: BGR, *, gloss: float = 0.0) -> Part | None:
+    """Paint bones of one material as one lit surface: no seam at the joints between them,
+    only the fold the light finds where a bent joint's two halves meet."""
+    points = [p for b in chain for p in (b.p0, b.p1)]
+    margin = max(max(b.r0, b.r1) * (1.0 + b.bulge) for b in chain) + 1.0
+    box = Box.around(image, points, margin)
+    if box is None:
+        return None
+    cover = height = None
+    for b in chain:
+        c, h, _ = capsule(box, b.p0, b.p1, b.r0, b.r1, bulge=b.bulge, bulge_at=b.bulge_at)
+        if cover is None or height is None:
+            cover, height = c, h
+        else:
+            cover = np.maximum(cover, c)
+            height = smooth_max(height, h, 0.3 * min(b.r0, b.r1))
+    assert cover is not None and height is not None
+    paint(image, box, cover, height, color, gloss=gloss)
+    return box, cover
 
 
 def limb(
@@ -168,25 +205,23 @@ def arm(image: Image, fig: Figure, side: str) -> None:
     sh, el, wr = f"{side}_shoulder", f"{side}_elbow", f"{side}_wrist"
     if fig.has(el, wr):
         hand(image, fig, side)
-        p_el, p_wr = fig.at(el), fig.at(wr)
-        if look.long_sleeves:
-            fore = limb(image, p_el, p_wr, 0.085 * u, 0.07 * u, look.shirt, bulge=0.05)
-            clothes.cuff(image, fig, p_el, p_wr, 0.07 * u, fore)
-        else:
-            fore = limb(image, p_el, p_wr, 0.062 * u, 0.042 * u, look.skin, bulge=0.18,
-                 bulge_at=(0.0, 0.6), gloss=0.06)  # fmt: skip
+    chain = []
+    sleeve = look.long_sleeves
+    if fig.has(el, wr):
+        r = (0.085, 0.07, 0.05) if sleeve else (0.062, 0.042, 0.18)
+        chain.append(Bone(fig.at(el), fig.at(wr), r[0] * u, r[1] * u, r[2], (0.0, 0.6)))
     if fig.has(sh, el):
-        p_sh, p_el = fig.at(sh), fig.at(el)
-        if look.long_sleeves:
-            upper = limb(image, p_sh, p_el, 0.09 * u, 0.08 * u, look.shirt, bulge=0.06,
-                         bulge_at=(0, 0.6))  # fmt: skip
-        else:
-            upper = limb(image, p_sh, p_el, 0.08 * u, 0.062 * u, look.skin, bulge=0.15,
-                 bulge_at=(0.1, 0.7), gloss=0.06)  # fmt: skip
-            upper = clothes.short_sleeve(image, fig, p_sh, p_el)
+        r = (0.09, 0.08, 0.06) if sleeve else (0.08, 0.062, 0.15)
+        chain.append(Bone(fig.at(sh), fig.at(el), r[0] * u, r[1] * u, r[2], (0.1, 0.7)))
+    if not chain:
+        return
+    arm_part = bones(image, chain, look.shirt if sleeve else look.skin, gloss=0 if sleeve else 0.06)
+    if sleeve and fig.has(el, wr):
+        clothes.cuff(image, fig, fig.at(el), fig.at(wr), 0.07 * u, arm_part)
     if fig.has(sh, el, wr):
-        clothes.crease(image, fig.at(sh), fig.at(el), fig.at(wr), 0.08 * u, upper)
-        clothes.crease(image, fig.at(sh), fig.at(el), fig.at(wr), 0.06 * u, fore)
+        clothes.crease(image, fig.at(sh), fig.at(el), fig.at(wr), 0.07 * u, arm_part)
+    if not sleeve and fig.has(sh, el):
+        clothes.short_sleeve(image, fig, fig.at(sh), fig.at(el))
 
 
 def leg(image: Image, fig: Figure, side: str) -> None:
@@ -195,17 +230,18 @@ def leg(image: Image, fig: Figure, side: str) -> None:
     hp, kn, an = f"{side}_hip", f"{side}_knee", f"{side}_ankle"
     if fig.has(an):
         foot(image, fig, side)
-    shin = thigh = None
+    chain = []
     if fig.has(kn, an):
-        shin = limb(image, fig.at(kn), fig.at(an), 0.11 * u, 0.095 * u, look.trousers, bulge=0.07,
-             bulge_at=(0.0, 0.6))  # fmt: skip
-        clothes.trouser_folds(image, fig, fig.at(kn), fig.at(an), 0.095 * u, shin)
+        chain.append(Bone(fig.at(kn), fig.at(an), 0.12 * u, 0.105 * u, 0.07, (0.0, 0.6)))
     if fig.has(hp, kn):
-        thigh = limb(image, fig.at(hp), fig.at(kn), 0.16 * u, 0.11 * u, look.trousers, bulge=0.06,
-             bulge_at=(0.0, 0.6))  # fmt: skip
+        chain.append(Bone(fig.at(hp), fig.at(kn), 0.17 * u, 0.125 * u, 0.06, (0.0, 0.6)))
+    if not chain:
+        return
+    part = bones(image, chain, look.trousers)
+    if fig.has(kn, an):
+        clothes.trouser_folds(image, fig, fig.at(kn), fig.at(an), 0.105 * u, part)
     if fig.has(hp, kn, an):
-        clothes.crease(image, fig.at(hp), fig.at(kn), fig.at(an), 0.11 * u, thigh)
-        clothes.crease(image, fig.at(hp), fig.at(kn), fig.at(an), 0.1 * u, shin)
+        clothes.crease(image, fig.at(hp), fig.at(kn), fig.at(an), 0.12 * u, part)
 
 
 # -- hands and feet ---------------------------------------------------------------------------
@@ -262,12 +298,12 @@ def foot(image: Image, fig: Figure, side: str) -> None:
     mid_x = (ankle[0] + other[0]) / 2 if fig.has("r_ankle", "l_ankle") else ankle[0]
     outward = float(np.sign(ankle[0] - mid_x)) or (1.0 if side == "l" else -1.0)
     turn = fig.turn
-    toe_dx = 0.13 * outward * (1 - abs(turn)) + 0.26 * turn
+    toe_dx = 0.16 * outward * (1 - abs(turn)) + 0.3 * turn
     toe_dy = 0.07 * (1 - abs(turn))  # toes towards the camera sit lower in the picture
     down = -fig.up if fig.up[1] < 0 else np.array([0.0, 1.0])
     heel = ankle + down * 0.075 * u - np.array([np.sign(toe_dx) * 0.04 * u, 0.0])
     toe = ankle + down * 0.085 * u + np.array([toe_dx * u, toe_dy * u])
-    shoe = limb(image, heel, toe, 0.06 * u, 0.05 * u, look.shoes, gloss=0.12)
-    limb(image, ankle + down * 0.03 * u, (heel + toe) / 2, 0.055 * u, 0.05 * u, look.shoes,
+    shoe = limb(image, heel, toe, 0.065 * u, 0.055 * u, look.shoes, gloss=0.12)
+    limb(image, ankle + down * 0.03 * u, (heel + toe) / 2, 0.06 * u, 0.055 * u, look.shoes,
          gloss=0.12)  # fmt: skip
     clothes.sole(image, fig, heel, toe, 0.05 * u, shoe)

@@ -88,12 +88,11 @@ def shirt_folds(image: Image, fig: Figure, right: np.ndarray, left: np.ndarray, 
             fold(image, smooth([start, (start + end) / 2 + inward * 0.02 * u, end], 1),
                  max(0.8, 0.02 * u), raised, on)  # fmt: skip
     hem_r, hem_l = right[-1], left[-1]
-    for k in range(3):
-        f = 0.25 + 0.25 * k
-        mid = hem_r + (hem_l - hem_r) * f + up * (0.09 + 0.04 * (k % 2)) * u
-        half = (hem_l - hem_r) * 0.12
-        fold(image, smooth([mid - half, mid + up * 0.015 * u, mid + half], 1),
-             max(0.8, 0.018 * u), 0.5, on)  # fmt: skip
+    for f in (0.3, 0.68):
+        mid = hem_r + (hem_l - hem_r) * f + up * 0.1 * u
+        half = (hem_l - hem_r) * 0.14
+        fold(image, smooth([mid - half, mid + up * 0.02 * u, mid + half], 2),
+             max(0.8, 0.016 * u), 0.3, on)  # fmt: skip
     strokes(image, [smooth([hem_r, (hem_r + hem_l) / 2 - up * 0.015 * u, hem_l], 1)],
             max(1.0, 0.03 * u), 0.65, on)  # fmt: skip
 
@@ -144,10 +143,11 @@ def trouser_folds(
     a = _unit(ankle - knee)
     n = np.array([-a[1], a[0]])
     u = fig.unit
-    for k, (off, slope) in enumerate(((-0.35, 0.5), (0.3, -0.6), (-0.05, 0.4))):
-        start = ankle - a * (0.05 + 0.06 * k) * u + n * off * radius_px
-        end = start - a * 0.05 * u + n * slope * radius_px * 0.8
-        fold(image, [start, end], max(0.8, 0.018 * u), 0.55, on)
+    for k, (off, sag) in enumerate(((0.06, 0.04), (0.13, -0.03))):
+        mid = ankle - a * off * u
+        arc = [mid - n * radius_px * 0.8, mid + a * sag * u + n * radius_px * 0.1,
+               mid + n * radius_px * 0.8 - a * 0.02 * u]  # fmt: skip
+        fold(image, smooth(arc, 2), max(0.8, 0.016 * u), 0.45 - 0.1 * k, on)
     fold(image, smooth([knee + a * 0.2 * u + n * 0.25 * radius_px,
                         knee + a * 0.5 * u + n * 0.3 * radius_px,
                         knee + a * 0.75 * u + n * 0.2 * radius_px], 1),

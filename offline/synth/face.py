@@ -10,6 +10,8 @@ hidden the head is seen in profile, the nose standing out from its outline. Seen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -28,6 +30,7 @@ from offline.synth.shading import (
     pt,
     shade,
     smooth,
+    smooth_max,
     strokes,
 )
 
@@ -67,42 +70,54 @@ def head(image: Image, fig: Figure) -> None:
     if box is None:
         return
     cover, height, hu, hv = ellipsoid(box, skull_c, skull, roll, 0.9)
+    turned = _Turned(skull_c, side, float(np.arcsin(np.clip(turn, -1, 1))), skull[0], turn**2)
     if not back:
-        jaw_c = center - head_up * 0.1 * u + side * turn * 0.04 * u
+        jaw_c = center - head_up * 0.1 * u + side * turn * 0.06 * u
         jaw_axes = (0.135 * u * (1 - 0.1 * abs(turn)), 0.165 * u)
         c2, h2, _, _ = ellipsoid(box, jaw_c, jaw_axes, roll, 0.9)
-        cover, height = np.maximum(cover, c2), _smooth_max(height, h2, 0.08 * u)
-        tip = fig.at("nose") + side * turn * 0.035 * u
+        cover, height = np.maximum(cover, c2), smooth_max(height, h2, 0.08 * u)
+        tip = turned.place(fig.at("nose"), 0.0, 1.12)
         c3, h3, _, _ = ellipsoid(box, tip, (0.035 * u, 0.045 * u), roll, 1.0)
         cover = np.maximum(cover, c3)
-        height = _smooth_max(height, h3 + 0.08 * u * abs(turn), 0.03 * u)
-    for ear in ("r_ear", "l_ear"):
-        if fig.has(ear):
-            _ear(image, fig, ear, center, side)
+        height = smooth_max(height, h3 + 0.08 * u * abs(turn), 0.03 * u)
     paint(image, box, cover, height, look.skin, gloss=0.05)
     if not back:
-        _face(image, fig, center, head_up, side)
+        _face(image, fig, turned, head_up)
     _hair(image, fig, box, skull_c, skull, roll, hu, hv, back)
+    for ear in ("r_ear", "l_ear"):  # short hair leaves the ears out
+        if fig.has(ear):
+            _ear(image, fig, ear, turned)
 
 
-def _smooth_max(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
-    """max(a, b) with the crease where they meet rounded over ``k`` (no seam in the light)."""
-    gap = np.clip(k - np.abs(a - b), 0.0, None)
-    return np.maximum(a, b) + gap * gap / (4.0 * k)
+@dataclass(frozen=True)
+class _Turned:
+    """Where a face feature sits on a head turned by ``yaw``: seen from the front, at its
+    keypoint; towards profile, more and more where a feature at ``azimuth`` round a head of
+    ``radius_px`` would be (the pose's face keypoints bunch up in profile, a face does not)."""
+
+    center: np.ndarray
+    side: np.ndarray
+    yaw: float
+    radius_px: float
+    weight: float
+
+    def place(self, p: np.ndarray, azimuth: float, depth: float = 1.0) -> np.ndarray:
+        model = np.sin(self.yaw + azimuth) * self.radius_px * depth
+        return p + self.side * (model - (p - self.center) @ self.side) * self.weight
 
 
 def _center(fig: Figure, visible: list[int]) -> np.ndarray:
     return np.mean(fig.kp[visible], axis=0) + fig.up * 0.04 * fig.unit
 
 
-def _ear(image: Image, fig: Figure, name: str, center: np.ndarray, side: np.ndarray) -> None:
-    """An ear at its keypoint, pushed out to the side of the head when seen from the front."""
+def _ear(image: Image, fig: Figure, name: str, turned: _Turned) -> None:
+    """An ear on the side of the head: at the edge from the front, mid-head in profile."""
     from offline.synth.body import blob
 
-    u = fig.unit
-    p = fig.at(name)
-    outward = np.sign((p - center) @ side) or 1.0
-    p = p + side * outward * 0.035 * u * (1 - abs(fig.turn)) - side * fig.turn * 0.02 * u
+    u, side = fig.unit, turned.side
+    outward = -1.0 if name == "r_ear" else 1.0
+    p = fig.at(name) + side * outward * 0.035 * u * (1 - abs(fig.turn))
+    p = turned.place(p, outward * np.pi / 2, 0.95)
     roll = float(np.arctan2(side[1], side[0]))
     skin = fig.look.skin
     blob(image, p, (0.03 * u, 0.05 * u), roll, shade(skin, 0.93), depth=0.5)
@@ -111,12 +126,13 @@ def _ear(image: Image, fig: Figure, name: str, center: np.ndarray, side: np.ndar
                             inner + fig.up * 0.03 * u], 1)], max(0.8, 0.012 * u), 0.7)  # fmt: skip
 
 
-def _face(image: Image, fig: Figure, center: np.ndarray, head_up: np.ndarray, side: np.ndarray):
+def _face(image: Image, fig: Figure, turned: _Turned, head_up: np.ndarray) -> None:
     """Eyes, brows, nose shading and lips, narrowed by the turn."""
-    u, look, turn = fig.unit, fig.look, fig.turn
+    u, look, turn, side = fig.unit, fig.look, fig.turn, turned.side
     narrow = 1.0 - 0.45 * abs(turn)
     roll_deg = float(np.degrees(np.arctan2(side[1], side[0])))
-    eyes = [fig.at(e) for e in ("r_eye", "l_eye") if fig.has(e)]
+    eyes = [turned.place(fig.at(e), a, 0.9) for e, a in (("r_eye", -0.42), ("l_eye", 0.42))
+            if fig.has(e)]  # fmt: skip
     for eye in eyes:
         c = eye - head_up * 0.005 * u
         cv2.ellipse(image, pt(c), axes_px(0.034 * u * narrow, 0.017 * u), roll_deg, 0, 360,
@@ -137,7 +153,7 @@ def _face(image: Image, fig: Figure, center: np.ndarray, head_up: np.ndarray, si
                       cv2.LINE_AA, SHIFT)  # fmt: skip
         low = c - head_up * 0.03 * u
         strokes(image, [[low - half * 0.8, low + half * 0.8]], 0.7, 0.88)
-    nose = fig.at("nose")
+    nose = turned.place(fig.at("nose"), 0.0, 1.05)
     bridge = (np.mean(eyes, axis=0) if eyes else nose + head_up * 0.05 * u) - head_up * 0.02 * u
     shadow_side = side * (0.018 * u)  # the key light is on the image-left
     strokes(image, [smooth([bridge + shadow_side, nose + shadow_side * 1.2 + head_up * 0.02 * u,
@@ -185,7 +201,7 @@ def _hair(
         fu, fv = turn * 0.42, 0.32
         oval = ((hu2 - fu) / (0.74 - 0.22 * abs(turn))) ** 2 + ((hv2 - fv) / 0.84) ** 2
         keep = np.clip((oval - 1.0) * 5.0, 0.0, 1.0)
-        keep *= np.clip((0.45 - hv2 + 0.45 * np.maximum(-hu2 * np.sign(turn), 0)) * 6, 0, 1)
+        keep *= np.clip((0.45 - hv2 + 1.2 * np.maximum(-hu2 * np.sign(turn), 0)) * 6, 0, 1)
     cover = cover * keep
     paint(image, box, cover, height + 0.15 * u, fig.look.hair, gloss=0.12)
     # Strands: curves from the crown (pushed back by the turn) out to the hair's edge.

@@ -12,15 +12,20 @@ the generator learns one person.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from livedance.body import DEFAULT_BODY
 from livedance.pose import KP
 from offline.synth.appearance import Appearance
 from offline.synth.shading import Image
+
+_EYE_HALF = DEFAULT_BODY.eye_dx / DEFAULT_BODY.torso  # nose to eye, facing us, in torsos
+_EAR_HALF = DEFAULT_BODY.ear_dx / DEFAULT_BODY.torso
 
 
 @dataclass(frozen=True)
@@ -82,16 +87,17 @@ def draw_person(
     ok = np.isfinite(kp).all(axis=1)
     if not ok.any():
         return image
+    unit, up = _torso_px(kp, ok, image.shape[0]), _up(kp, ok)
     fig = Figure(
         kp=kp,
         ok=ok,
-        unit=_torso_px(kp, ok, image.shape[0]),
-        up=_up(kp, ok),
-        turn=_turn(kp, ok),
+        unit=unit,
+        up=up,
+        turn=_turn(kp, ok, unit, up),
         from_behind=bool(not ok[KP["nose"]] and (ok[KP["r_ear"]] or ok[KP["l_ear"]])),
         look=appearance,
     )
-    far = _far_side(kp, ok)
+    far = _far_side(kp, ok, fig.turn)
     _shadow(image, fig)
     sides = ("l", "r") if far == "l" else ("r", "l")
     # Seen from behind (ears but no face) the arms are in front of the body, hidden by it;
@@ -135,9 +141,11 @@ def _shadow(image: Image, fig: Figure) -> None:
     cv2.ellipse(mask, (round(center[0] - x0), round(center[1] - y0)),
                 (max(1, round(half_w)), max(1, round(0.07 * unit))), 0, 0, 360, 0.5, -1,
                 cv2.LINE_AA)  # fmt: skip
-    for foot in feet:  # contact shadows: small and dark right under each shoe
-        cv2.ellipse(mask, (round(foot[0] - x0), round(foot[1] + 0.1 * unit - y0)),
-                    (max(1, round(0.16 * unit)), max(1, round(0.035 * unit))), 0, 0, 360, 1.0,
+    floor_px = feet[:, 1].max() + 0.1 * unit
+    for foot in feet:  # contact shadows under each shoe, fainter the higher it is lifted
+        lift = float(np.exp(-(floor_px - 0.1 * unit - foot[1]) / (0.25 * unit)))
+        cv2.ellipse(mask, (round(foot[0] - x0), round(floor_px - y0)),
+                    (max(1, round(0.16 * unit)), max(1, round(0.035 * unit))), 0, 0, 360, lift,
                     -1, cv2.LINE_AA)  # fmt: skip
     mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.04 * unit))
     patch = image[y0:y1, x0:x1].astype(np.float32)
@@ -178,21 +186,39 @@ def across(right: np.ndarray, left: np.ndarray, up: np.ndarray) -> np.ndarray:
     return square if d @ square >= 0 else -square
 
 
-def _turn(kp: np.ndarray, ok: np.ndarray) -> float:
-    """How far the face looks towards image-right (-1..1), from the nose against the ears."""
-    nose, r_ear, l_ear = KP["nose"], KP["r_ear"], KP["l_ear"]
+def _turn(kp: np.ndarray, ok: np.ndarray, unit: float, up: np.ndarray) -> float:
+    """How far the face looks towards image-right: -1..1, the sine of the head's yaw.
+
+    How far comes from how close together the eyes (and ears) are against their spacing
+    facing the camera (DEFAULT_BODY's proportions to the torso); which way from the eyes and
+    nose standing ahead of the ears. With one eye hidden the head is in profile, turned away
+    from the hidden eye's side, as `livedance.body.forward_kinematics` hides them.
+    """
+    nose, r_eye, l_eye, r_ear, l_ear = (KP[n] for n in ("nose", "r_eye", "l_eye", "r_ear",
+                                                       "l_ear"))  # fmt: skip
     if not ok[nose]:
         return 0.0
+    if ok[r_eye] != ok[l_eye]:
+        return 1.0 if ok[l_eye] else -1.0
+    square = np.array([-up[1], up[0]])
+    facing = []
+    if ok[r_eye] and ok[l_eye]:
+        facing.append(np.linalg.norm(kp[l_eye] - kp[r_eye]) / (2 * _EYE_HALF * unit))
     if ok[r_ear] and ok[l_ear]:
-        width = abs(kp[l_ear, 0] - kp[r_ear, 0]) + 1e-6
-        return float(np.clip((kp[nose, 0] - (kp[r_ear, 0] + kp[l_ear, 0]) / 2) / width * 2, -1, 1))
-    if ok[r_ear] or ok[l_ear]:
-        ear = kp[r_ear] if ok[r_ear] else kp[l_ear]
-        return float(np.sign(kp[nose, 0] - ear[0]))
-    return 0.0
+        facing.append(np.linalg.norm(kp[l_ear] - kp[r_ear]) / (2 * _EAR_HALF * unit))
+        ears = (kp[r_ear] + kp[l_ear]) / 2
+        ahead = (kp[nose] - ears) @ square
+        if ok[r_eye] and ok[l_eye]:
+            ahead += ((kp[r_eye] + kp[l_eye]) / 2 - ears) @ square
+    else:
+        ahead = 0.0
+    if not facing:
+        return 0.0
+    size = math.sqrt(max(0.0, 1.0 - min(1.0, float(np.mean(facing))) ** 2))
+    return float(math.copysign(size, ahead)) if ahead else 0.0
 
 
-def _far_side(kp: np.ndarray, ok: np.ndarray) -> str | None:
+def _far_side(kp: np.ndarray, ok: np.ndarray, turn: float) -> str | None:
     """Which side of the body (``"l"``/``"r"``) is away from the camera, or None when square on.
 
     Turning the face towards image-right turns the body's left side away (also from behind).
@@ -200,7 +226,6 @@ def _far_side(kp: np.ndarray, ok: np.ndarray) -> str | None:
     r_ear, l_ear = KP["r_ear"], KP["l_ear"]
     if ok[r_ear] != ok[l_ear]:  # one ear hidden behind the head: that side is far
         return "l" if ok[r_ear] else "r"
-    turn = _turn(kp, ok)
     if abs(turn) < 0.15:
         return None
     return "l" if turn > 0 else "r"

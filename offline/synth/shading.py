@@ -108,6 +108,12 @@ def paint(
     region[:] = np.clip(region + (lit - region) * alpha, 0, 255).astype(np.uint8)
 
 
+def smooth_max(a: Array, b: Array, k: float) -> Array:
+    """max(a, b) with the crease where they meet rounded over ``k`` (no seam in the light)."""
+    gap = np.clip(k - np.abs(a - b), 0.0, None)
+    return np.maximum(a, b) + gap * gap / (4.0 * k)
+
+
 def capsule(
     box: Box,
     p0: np.ndarray,
