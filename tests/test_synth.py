@@ -9,6 +9,7 @@ keypoints are, the same bytes for the same seed, resuming without rework, and cl
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -189,3 +190,103 @@ def test_missing_joints_are_left_out() -> None:
     x, y = wrist
     assert not np.array_equal(full[y, x], room[y, x])  # the hand is painted ...
     np.testing.assert_array_equal(partial[y, x], room[y, x])  # ... and gone with its joints
+
+
+# -- what the drawn person looks like -----------------------------------------------------------
+
+_LOOK = replace(Appearance.from_seed(0), skin=(150, 190, 235), hair=(25, 25, 30),
+                wall=(200, 205, 210), long_sleeves=True)  # fmt: skip
+
+
+def _draw(angles: Angles, look: Appearance = _LOOK, size: int = 256) -> np.ndarray:
+    room = background(look, size, size, DEFAULT_BODY.floor_y)
+    return render_person(forward_kinematics(angles, DEFAULT_BODY), room, look)
+
+
+def _is_skin(pixel: np.ndarray, skin: tuple[int, int, int]) -> bool:
+    """A lit or shaded version of ``skin``: a multiple of it, within a few levels."""
+    s = np.asarray(skin, float)
+    k = float(pixel @ s / (s @ s))
+    return 0.3 < k < 1.3 and float(np.abs(pixel - k * s).max()) < 14
+
+
+def test_hands_reach_past_the_wrist_along_the_forearm() -> None:
+    pose = forward_kinematics(Angles(r_shoulder=1.2, l_shoulder=0.6, l_elbow=0.8), DEFAULT_BODY)
+    image = render_person(pose, background(_LOOK, 256, 256, 0.9), _LOOK)
+    xy = pose[:, :2] * 256
+    unit = np.linalg.norm(xy[KP["neck"]] - (xy[KP["r_hip"]] + xy[KP["l_hip"]]) / 2)
+    for side in ("r", "l"):
+        wrist, elbow = xy[KP[f"{side}_wrist"]], xy[KP[f"{side}_elbow"]]
+        along = (wrist - elbow) / np.linalg.norm(wrist - elbow)
+        # Palm and fingers: skin a fifth of a torso past the wrist, where a ball hand ended.
+        for reach in (0.08, 0.2):
+            x, y = np.round(wrist + along * reach * unit).astype(int)
+            assert _is_skin(image[y, x].astype(float), _LOOK.skin), (side, reach, image[y, x])
+        # ... and not off to the side of the forearm's line at that distance.
+        square = np.array([-along[1], along[0]])
+        x, y = np.round(wrist + along * 0.2 * unit + square * 0.3 * unit).astype(int)
+        assert not _is_skin(image[y, x].astype(float), _LOOK.skin), side
+
+
+def _is_hair(pixel: np.ndarray) -> bool:
+    return float(pixel.max()) < 60
+
+
+def _centroid_x(image: np.ndarray, box: tuple[slice, slice], hair: bool) -> float:
+    """Mean x of the hair (or else the skin) pixels in ``image[box]``."""
+    crop = image[box].astype(float)
+    found = [
+        x
+        for y in range(crop.shape[0])
+        for x in range(crop.shape[1])
+        if (_is_hair(crop[y, x]) if hair else _is_skin(crop[y, x], _LOOK.skin))
+    ]
+    assert len(found) > 10
+    return float(np.mean(found))
+
+
+def test_face_turns_with_the_pose() -> None:
+    front, right, left = (_draw(Angles(yaw=y)) for y in (0.0, 1.4, -1.4))
+    nose = forward_kinematics(Angles(), DEFAULT_BODY)[KP["nose"], :2] * 256
+    x, y = np.round(nose).astype(int)
+    head = (slice(y - 25, y + 18), slice(x - 25, x + 26))
+    assert not np.array_equal(front[head], right[head])
+    offset = {}
+    for name, image in (("front", front), ("right", right), ("left", left)):
+        offset[name] = _centroid_x(image, head, False) - _centroid_x(image, head, True)
+    # Seen in profile the face is on the side it looks to, the hair on the back of the head;
+    # from the front the face is in the middle of the hair.
+    assert offset["right"] > 3 and offset["left"] < -3
+    assert abs(offset["front"]) < min(offset["right"], -offset["left"]) / 2
+    # Turned left and turned right are mirror images of each other, near enough.
+    mirrored = np.abs(right[head].astype(int) - left[head][:, ::-1].astype(int)).mean()
+    assert mirrored < np.abs(right[head].astype(int) - front[head].astype(int)).mean()
+
+
+def test_drawing_is_deterministic_and_per_person() -> None:
+    angles = Angles(r_shoulder=1.0, l_elbow=1.5, r_knee=0.6, yaw=0.4)
+    np.testing.assert_array_equal(_draw(angles), _draw(angles))
+    other = Appearance.from_seed(5)
+    assert not np.array_equal(_draw(angles, other), _draw(angles))
+    np.testing.assert_array_equal(background(other, 64, 64, 0.9), background(other, 64, 64, 0.9))
+
+
+def test_room_is_the_same_in_every_frame_away_from_the_person(dataset: Path) -> None:
+    keypoints = np.load(dataset / "keypoints.npy")
+    room = background(Appearance.from_seed(3), SIZE, SIZE, DEFAULT_BODY.floor_y)
+    assert room.std() > 10  # a lit, textured room, not a flat fill
+    outside_seen = 0
+    for row in read_index(dataset):
+        r = int(row["row"])
+        frame = _png(dataset / row["frame"])
+        xy = keypoints[r, :, :2] * SIZE
+        unit = np.linalg.norm(xy[KP["neck"]] - (xy[KP["r_hip"]] + xy[KP["l_hip"]]) / 2)
+        # The person, hands, hair and floor shadow all lie within 0.7 torso of a keypoint.
+        margin = 0.7 * unit
+        x0, y0 = np.floor(xy.min(axis=0) - margin).astype(int)
+        x1, y1 = np.ceil(xy.max(axis=0) + margin).astype(int)
+        away = np.ones((SIZE, SIZE), bool)
+        away[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = False
+        np.testing.assert_array_equal(frame[away], room[away])
+        outside_seen += int(away.sum())
+    assert outside_seen > N_FRAMES * SIZE * 4  # the check covered real area in every frame

@@ -209,7 +209,10 @@ def arm(image: Image, fig: Figure, side: str) -> None:
     sleeve = look.long_sleeves
     if fig.has(el, wr):
         r = (0.085, 0.07, 0.05) if sleeve else (0.062, 0.042, 0.18)
-        chain.append(Bone(fig.at(el), fig.at(wr), r[0] * u, r[1] * u, r[2], (0.0, 0.6)))
+        end = fig.at(wr)
+        if sleeve:  # the cuff's round end stops at the wrist, the hand comes out of it
+            end = end + (fig.at(el) - end) * min(0.5, 0.05 * u / _length(fig.at(el) - end))
+        chain.append(Bone(fig.at(el), end, r[0] * u, r[1] * u, r[2], (0.0, 0.6)))
     if fig.has(sh, el):
         r = (0.09, 0.08, 0.06) if sleeve else (0.08, 0.062, 0.15)
         chain.append(Bone(fig.at(sh), fig.at(el), r[0] * u, r[1] * u, r[2], (0.1, 0.7)))
@@ -242,6 +245,10 @@ def leg(image: Image, fig: Figure, side: str) -> None:
         clothes.trouser_folds(image, fig, fig.at(kn), fig.at(an), 0.105 * u, part)
     if fig.has(hp, kn, an):
         clothes.crease(image, fig.at(hp), fig.at(kn), fig.at(an), 0.12 * u, part)
+
+
+def _length(v: np.ndarray) -> float:
+    return max(float(np.hypot(*v)), 1e-6)
 
 
 # -- hands and feet ---------------------------------------------------------------------------
