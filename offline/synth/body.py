@@ -27,6 +27,7 @@ from offline.synth.shading import (
     poly_cover,
     smooth,
     smooth_max,
+    strokes,
 )
 
 
@@ -41,6 +42,7 @@ class Bone:
     r1: float
     bulge: float = 0.0
     bulge_at: tuple[float, float] = (0.0, 1.0)
+    open_start: bool = False
 
 
 def bones(image: Image, chain: list[Bone], color: BGR, *, gloss: float = 0.0) -> Part | None:
@@ -53,7 +55,8 @@ def bones(image: Image, chain: list[Bone], color: BGR, *, gloss: float = 0.0) ->
         return None
     cover = height = None
     for b in chain:
-        c, h, _ = capsule(box, b.p0, b.p1, b.r0, b.r1, bulge=b.bulge, bulge_at=b.bulge_at)
+        c, h, _ = capsule(box, b.p0, b.p1, b.r0, b.r1, bulge=b.bulge, bulge_at=b.bulge_at,
+                          open_start=b.open_start)  # fmt: skip
         if cover is None or height is None:
             cover, height = c, h
         else:
@@ -76,12 +79,14 @@ def limb(
     bulge_at: tuple[float, float] = (0.0, 1.0),
     gloss: float = 0.0,
     dim_end: float = 1.0,
+    open_start: bool = False,
 ) -> Part | None:
     """Paint a lit, tapered limb; ``dim_end`` darkens it towards ``p1`` (a shadowed end)."""
     box = Box.around(image, [p0, p1], max(r0, r1) * (1.0 + bulge) + 1.0)
     if box is None:
         return None
-    cover, height, along = capsule(box, p0, p1, r0, r1, bulge=bulge, bulge_at=bulge_at)
+    cover, height, along = capsule(box, p0, p1, r0, r1, bulge=bulge, bulge_at=bulge_at,
+                                   open_start=open_start)  # fmt: skip
     tone = 1.0 + (dim_end - 1.0) * along if dim_end != 1.0 else 1.0
     paint(image, box, cover, height, color, tone=tone, gloss=gloss)
     return box, cover
@@ -215,7 +220,7 @@ def arm(image: Image, fig: Figure, side: str) -> None:
         chain.append(Bone(fig.at(el), end, r[0] * u, r[1] * u, r[2], (0.0, 0.6)))
     if fig.has(sh, el):
         r = (0.09, 0.08, 0.06) if sleeve else (0.08, 0.062, 0.15)
-        chain.append(Bone(fig.at(sh), fig.at(el), r[0] * u, r[1] * u, r[2], (0.1, 0.7)))
+        chain.append(Bone(fig.at(sh), fig.at(el), r[0] * u, r[1] * u, r[2], (0.1, 0.7), sleeve))
     if not chain:
         return
     arm_part = bones(image, chain, look.shirt if sleeve else look.skin, gloss=0 if sleeve else 0.06)
@@ -269,31 +274,29 @@ def hand(image: Image, fig: Figure, side: str) -> None:
     a = d / length
     n = np.array([-a[1], a[0]])
     thumb_side = (1.0 if side == "r" else -1.0) * (-1.0 if fig.from_behind else 1.0)
-    angle = float(np.arctan2(a[1], a[0]))
-    palm = wrist + a * 0.085 * u
-    knuckles = wrist + a * 0.15 * u
-    # Thumb first, so the palm overlaps its root.
-    base = wrist + a * 0.05 * u + n * thumb_side * 0.04 * u
-    mid = base + (a * 0.55 + n * thumb_side * 0.75) * 0.055 * u
-    tip = mid + (a * 0.9 + n * thumb_side * 0.3) * 0.045 * u
-    limb(image, base, mid, 0.022 * u, 0.018 * u, skin)
-    limb(image, mid, tip, 0.018 * u, 0.014 * u, skin)
-    blob(image, palm, (0.075 * u, 0.058 * u), angle, skin, depth=0.6)
-    shadow = tuple(int(c * 0.72) for c in skin)
+    knuckles = wrist + a * 0.16 * u
+    # One surface: palm, thumb and fingers, so the light finds the clefts between them.
+    chain = [Bone(wrist + a * 0.02 * u, knuckles - a * 0.02 * u, 0.05 * u, 0.06 * u)]
+    base = wrist + a * 0.05 * u + n * thumb_side * 0.035 * u
+    mid = base + (a * 0.55 + n * thumb_side * 0.75) * 0.06 * u
+    thumb_tip = mid + (a * 0.9 + n * thumb_side * 0.3) * 0.05 * u
+    chain += [Bone(base, mid, 0.024 * u, 0.02 * u), Bone(mid, thumb_tip, 0.02 * u, 0.015 * u)]
+    clefts = []
     for i, offset in enumerate((-1.5, -0.5, 0.5, 1.5)):
-        root = knuckles + n * offset * 0.028 * u
-        spread = a + n * offset * 0.12
+        root = knuckles + n * offset * 0.03 * u
+        spread = a + n * offset * 0.1
         spread /= np.linalg.norm(spread)
-        length_f = (0.075, 0.09, 0.085, 0.065)[i if thumb_side > 0 else 3 - i] * u
+        length_f = (0.085, 0.1, 0.095, 0.075)[i if thumb_side > 0 else 3 - i] * u
         joint = root + spread * length_f * 0.55
-        tip = joint + (spread * 0.9 - n * 0.02 * offset) * length_f * 0.45
-        limb(image, root, joint, 0.017 * u, 0.015 * u, skin if i % 2 else shadow_mix(skin, shadow))
-        limb(image, joint, tip, 0.015 * u, 0.012 * u, skin)
-
-
-def shadow_mix(color: BGR, shadow: BGR) -> BGR:
-    """Halfway between a colour and its shadow: alternate fingers read as separate."""
-    return tuple((c + s) // 2 for c, s in zip(color, shadow, strict=True))  # type: ignore[return-value]
+        tip = joint + (spread * 0.9 - n * 0.03 * offset) * length_f * 0.45
+        chain += [Bone(root - a * 0.02 * u, joint, 0.018 * u, 0.016 * u),
+                  Bone(joint, tip, 0.016 * u, 0.013 * u)]  # fmt: skip
+        if i:
+            cleft = knuckles + n * (offset - 0.5) * 0.03 * u
+            clefts.append([cleft - a * 0.01 * u, cleft + spread * length_f * 0.6])
+    part = bones(image, chain, skin, gloss=0.05)
+    if part is not None:
+        strokes(image, clefts, 0.8, 0.7, part)
 
 
 def foot(image: Image, fig: Figure, side: str) -> None:

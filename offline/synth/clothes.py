@@ -103,7 +103,8 @@ def short_sleeve(image: Image, fig: Figure, shoulder: np.ndarray, elbow: np.ndar
 
     u = fig.unit
     end = shoulder + (elbow - shoulder) * 0.5
-    sleeve = limb(image, shoulder, end, 0.09 * u, 0.082 * u, fig.look.shirt, bulge=0.04)
+    sleeve = limb(image, shoulder, end, 0.09 * u, 0.082 * u, fig.look.shirt, bulge=0.04,
+                  open_start=True)  # fmt: skip
     a = _unit(elbow - shoulder)
     n = np.array([-a[1], a[0]])
     if sleeve is None:

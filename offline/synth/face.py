@@ -115,7 +115,10 @@ def _ear(image: Image, fig: Figure, name: str, turned: _Turned) -> None:
     from offline.synth.body import blob
 
     u, side = fig.unit, turned.side
-    outward = -1.0 if name == "r_ear" else 1.0
+    # Which side of the head the ear is on: seen from behind the right ear is on the right.
+    outward = float(np.sign((fig.at(name) - turned.center) @ side)) or (
+        -1.0 if name == "r_ear" else 1.0
+    )
     p = fig.at(name) + side * outward * 0.035 * u * (1 - abs(fig.turn))
     p = turned.place(p, outward * np.pi / 2, 0.95)
     roll = float(np.arctan2(side[1], side[0]))
@@ -192,8 +195,8 @@ def _hair(
     c, s = np.cos(roll), np.sin(roll)
     up_local = np.array([s, -c])  # the head's up in the image
     side = np.array([c, s])
-    hair_c = skull_c + up_local * 0.025 * u - side * turn * 0.02 * u
-    cover, height, hu2, hv2 = ellipsoid(box, hair_c, (skull[0] * 1.12, skull[1] * 1.08), roll)
+    hair_c = skull_c + up_local * 0.04 * u - side * turn * 0.02 * u
+    cover, height, hu2, hv2 = ellipsoid(box, hair_c, (skull[0] * 1.14, skull[1] * 1.1), roll)
     if back:
         keep = np.clip((0.95 - hv2) * 6.0, 0.0, 1.0)
     else:

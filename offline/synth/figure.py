@@ -22,10 +22,11 @@ import numpy.typing as npt
 from livedance.body import DEFAULT_BODY
 from livedance.pose import KP
 from offline.synth.appearance import Appearance
-from offline.synth.shading import Image
+from offline.synth.shading import LIGHT, Box, Image
 
 _EYE_HALF = DEFAULT_BODY.eye_dx / DEFAULT_BODY.torso  # nose to eye, facing us, in torsos
 _EAR_HALF = DEFAULT_BODY.ear_dx / DEFAULT_BODY.torso
+_ARM = ("shoulder", "elbow", "wrist")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def draw_person(
         look=appearance,
     )
     far = _far_side(kp, ok, fig.turn)
+    room = image.copy()
     _shadow(image, fig)
     sides = ("l", "r") if far == "l" else ("r", "l")
     # Seen from behind (ears but no face) the arms are in front of the body, hidden by it;
@@ -115,10 +117,37 @@ def draw_person(
     body.pelvis(image, fig)
     body.torso(image, fig)
     face.neck(image, fig)
+    before = image.copy()
     face.head(image, fig)
+    _occlusion(image, room, before, fig, ("nose", "r_ear", "l_ear", "r_eye", "l_eye"))
     for side in in_front:
+        before = image.copy()
         body.arm(image, fig, side)
+        _occlusion(image, room, before, fig, tuple(f"{side}_{j}" for j in _ARM))
     return image
+
+
+def _occlusion(image: Image, room: Image, before: Image, fig: Figure, names: tuple[str, ...]):
+    """The soft shadow a part just painted (what differs from ``before``) casts on the body
+    behind it (what differed from the empty ``room``), offset away from the key light.
+
+    Only the box around the part's keypoints (``names``) is looked at.
+    """
+    points = [fig.at(n) for n in names if fig.has(n)]
+    box = Box.around(image, points, 0.6 * fig.unit) if points else None
+    if box is None:
+        return
+    now, was = box.view(image), box.view(before)
+    part = np.any(now != was, axis=2)
+    if not part.any():
+        return
+    behind = np.any(was != box.view(room), axis=2) & ~part
+    shift = -LIGHT[:2] / LIGHT[2] * 0.09 * fig.unit  # a part sits about this far in front
+    move = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    cast = cv2.warpAffine(part.astype(np.float32), move, part.shape[::-1])
+    cast = cv2.GaussianBlur(cast, (0, 0), max(0.8, 0.04 * fig.unit)) * behind
+    region = cast > 0.01
+    now[region] = (now[region] * (1.0 - 0.35 * cast[region])[:, None]).astype(np.uint8)
 
 
 def _shadow(image: Image, fig: Figure) -> None:

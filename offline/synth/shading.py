@@ -124,12 +124,14 @@ def capsule(
     bulge: float = 0.0,
     bulge_at: tuple[float, float] = (0.0, 1.0),
     flat: float = 1.0,
+    open_start: bool = False,
 ) -> tuple[Array, Array, Array]:
     """Coverage and height of a tapered limb from ``p0`` (radius ``r0``) to ``p1`` (``r1``).
 
     ``bulge`` widens it by that fraction as a smooth bump over ``bulge_at`` (a span of 0..1
-    along it): a muscle. Ends are round (a joint). Returns ``(cover, height, along)``, where
-    ``along`` is the 0..1 position along the limb.
+    along it): a muscle. Ends are round (a joint), or with ``open_start`` the start is cut
+    square just past ``p0`` (a sleeve sewn onto the shoulder). Returns ``(cover, height,
+    along)``, where ``along`` is the 0..1 position along the limb.
     """
     d = (p1 - p0).astype(np.float32)
     length = max(float(np.hypot(*d)), 1e-3)
@@ -148,6 +150,8 @@ def capsule(
     dist2 = s * s + along * along
     dist = np.sqrt(dist2)
     cover = np.clip(radius - dist + 0.5, 0.0, 1.0)
+    if open_start:
+        cover *= np.clip(t * length + 0.3 * r0 + 0.5, 0.0, 1.0)
     height = np.sqrt(np.maximum(radius * radius - dist2, 0.0)) * flat
     return cover, height, tc
 
