@@ -111,10 +111,21 @@ def blob(
 
 
 def shell(
-    image: Image, right: np.ndarray, left: np.ndarray, color: BGR, depth: float
+    image: Image,
+    right: np.ndarray,
+    left: np.ndarray,
+    color: BGR,
+    depth: float,
+    *,
+    drape: float = 0.0,
+    chest: float = 0.0,
 ) -> Part | None:
     """Paint a lit trunk between two edges (top to bottom), round across like a flattened
-    cylinder whose width follows the edges."""
+    cylinder whose width follows the edges.
+
+    ``drape`` adds soft folds running down the cloth, ``chest`` a rounder upper third; both
+    are shapes of the surface, so the light shades them and they move with the body.
+    """
     outline = np.vstack([right, left[::-1]])
     box = Box.around(image, outline, 1.0)
     if box is None:
@@ -139,6 +150,11 @@ def shell(
     half = np.maximum(np.abs(edge_l - edge_r) / 2, 1.0)
     u = np.clip((s - (edge_l + edge_r) / 2) / half, -1.0, 1.0)
     height = half * np.sqrt(1.0 - u * u) * depth
+    along = t / length
+    if drape:
+        height = height + drape * 0.08 * half * np.cos(u * 6.5 + along * 2.0) * (0.3 + along)
+    if chest:
+        height = height + chest * 0.12 * half * np.exp(-(((along - 0.28) / 0.16) ** 2))
     paint(image, box, cover, height.astype(np.float32), color)
     return box, cover
 
@@ -169,8 +185,9 @@ def torso(image: Image, fig: Figure) -> None:
         out_s, out_h = side * sign, hip_side * sign
         return smooth([
             neck + out_s * 0.07 * u + up * 0.05 * u,
-            sh + out_s * (0.02 * u + depth * 0.3) + up * 0.06 * u,
-            sh + out_s * (0.08 * u + depth) - up * 0.03 * u,
+            sh + out_s * depth * 0.3 + up * 0.035 * u,
+            sh + out_s * (0.06 * u + depth * 0.8) + up * 0.0 * u,
+            sh + out_s * (0.085 * u + depth) - up * 0.06 * u,
             sh + (hp - sh) * 0.3 + out_s * (0.06 * u + depth * 0.8),
             sh + (hp - sh) * 0.62 + out_h * (0.015 * u + depth * 0.6),
             hp + out_h * hip_out,
@@ -180,7 +197,7 @@ def torso(image: Image, fig: Figure) -> None:
     right, left = edge(rs, rh, -1.0), edge(ls, lh, 1.0)
     hem_mid = (right[-1] + left[-1]) / 2 - up * 0.015 * u
     part = shell(image, np.vstack([right, hem_mid]), np.vstack([left, hem_mid]), fig.look.shirt,
-                 0.55)  # fmt: skip
+                 0.55, drape=1.0, chest=1.0)  # fmt: skip
     if part is not None:
         clothes.shirt_folds(image, fig, right, left, part)
 
@@ -198,7 +215,7 @@ def pelvis(image: Image, fig: Figure) -> None:
     crotch = (rh + lh) / 2 - up * 0.13 * u
     right = np.array([rh - out + up * 0.14 * u, rh - out * 1.1, low_r - out * 0.8, crotch])
     left = np.array([lh + out + up * 0.14 * u, lh + out * 1.1, low_l + out * 0.8, crotch])
-    shell(image, smooth(right, 1), smooth(left, 1), fig.look.trousers, 0.5)
+    shell(image, smooth(right, 1), smooth(left, 1), fig.look.trousers, 0.5, drape=0.6)
 
 
 # -- limbs ------------------------------------------------------------------------------------
@@ -213,14 +230,14 @@ def arm(image: Image, fig: Figure, side: str) -> None:
     chain = []
     sleeve = look.long_sleeves
     if fig.has(el, wr):
-        r = (0.085, 0.07, 0.05) if sleeve else (0.062, 0.042, 0.18)
+        r = (0.085, 0.07, 0.05) if sleeve else (0.07, 0.05, 0.16)
         end = fig.at(wr)
         if sleeve:  # the cuff's round end stops at the wrist, the hand comes out of it
             end = end + (fig.at(el) - end) * min(0.5, 0.05 * u / _length(fig.at(el) - end))
         chain.append(Bone(fig.at(el), end, r[0] * u, r[1] * u, r[2], (0.0, 0.6)))
     if fig.has(sh, el):
-        r = (0.09, 0.08, 0.06) if sleeve else (0.08, 0.062, 0.15)
-        chain.append(Bone(fig.at(sh), fig.at(el), r[0] * u, r[1] * u, r[2], (0.1, 0.7), sleeve))
+        r = (0.09, 0.08, 0.06) if sleeve else (0.085, 0.068, 0.14)
+        chain.append(Bone(fig.at(sh), fig.at(el), r[0] * u, r[1] * u, r[2], (0.1, 0.7), True))
     if not chain:
         return
     arm_part = bones(image, chain, look.shirt if sleeve else look.skin, gloss=0 if sleeve else 0.06)
