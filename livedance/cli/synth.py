@@ -30,8 +30,9 @@ def register(sub: Any) -> None:
         help="draw synthetic training pairs of a procedural person (no video needed)",
         description=(
             "Dance the thirty actions of the library at random tempi and intensities (with small"
-            " changes of angles, size, place and keypoint noise), paint a procedural person"
-            " (hair, face, shirt, trousers, shoes, shading) in a room for every pose, draw its"
+            " changes of angles, size, place and keypoint noise), paint a lit procedural person"
+            " (a face that turns with the pose, hair, hands, shoes, a shirt and trousers with"
+            " folds) in a still, textured room for every pose, draw its"
             " stick figure with the show's own renderer, and write frames, sticks, keypoints,"
             " index.csv, a contact sheet and manifest.json into OUT_DIR: the layout"
             " `livedance prepare` writes, so `livedance train OUT_DIR --out RUN` trains on it."

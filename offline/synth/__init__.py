@@ -1,9 +1,10 @@
 """Synthetic training data: a procedural person dancing the action library, no video needed.
 
 The OFFLINE ``--synth--> dataset/`` alternative to `offline.prepare` (DESIGN.md): `poses`
-(the action library at random tempi, with variation), `figure` (the painted person and room)
-and `pipeline`, which writes them in the layout ``prepare`` writes. ``livedance synth`` is a
-thin layer over `synth_dataset`.
+(the action library at random tempi, with variation), `figure` (the painted person: `body`,
+`face` and `clothes`, lit by `shading`, in the colours of `appearance`), `room` (the still
+background) and `pipeline`, which writes them in the layout ``prepare`` writes.
+``livedance synth`` is a thin layer over `synth_dataset`.
 """
 
 from offline.synth.appearance import Appearance
