@@ -140,7 +140,8 @@ def trouser_folds(
     radius_px: float,
     on: Part | None,
 ) -> None:
-    """Trousers break above the shoe in a few diagonal folds, and hang in one down the shin."""
+    """Trousers break above the shoe in two shallow folds across the leg, and hang in one down
+    the shin."""
     a = _unit(ankle - knee)
     n = np.array([-a[1], a[0]])
     u = fig.unit
