@@ -81,8 +81,11 @@ def head(image: Image, fig: Figure) -> None:
         cover = np.maximum(cover, c3)
         height = smooth_max(height, h3 + 0.08 * u * abs(turn), 0.03 * u)
     paint(image, box, cover, height, look.skin, gloss=0.05)
-    if not back:
+    if not back:  # the face is drawn, then kept to the head (a profile's lips stop at its edge)
+        bare = box.view(image).astype(np.float32)
         _face(image, fig, turned, head_up)
+        painted = box.view(image).astype(np.float32)
+        box.view(image)[:] = (bare + (painted - bare) * cover[..., None]).astype(np.uint8)
     _hair(image, fig, box, skull_c, skull, roll, hu, hv, back)
     for ear in ("r_ear", "l_ear"):  # short hair leaves the ears out
         if fig.has(ear):
@@ -151,9 +154,7 @@ def _face(image: Image, fig: Figure, turned: _Turned, head_up: np.ndarray) -> No
         brow = c + head_up * 0.07 * u
         arch = smooth([brow - half * 1.15 - head_up * 0.008 * u, brow + head_up * 0.012 * u,
                        brow + half * 1.1], 1)  # fmt: skip
-        brow_px = [np.array([pt(p) for p in arch], np.int32)]
-        cv2.polylines(image, brow_px, False, shade(look.hair, 0.9), max(1, round(0.022 * u)),
-                      cv2.LINE_AA, SHIFT)  # fmt: skip
+        strokes(image, [arch], max(0.8, 0.018 * u), 0.4)
         low = c - head_up * 0.03 * u
         strokes(image, [[low - half * 0.8, low + half * 0.8]], 0.7, 0.88)
     nose = turned.place(fig.at("nose"), 0.0, 1.05)
@@ -164,7 +165,7 @@ def _face(image: Image, fig: Figure, turned: _Turned, head_up: np.ndarray) -> No
             max(0.9, 0.02 * u), 0.85)  # fmt: skip
     strokes(image, [[nose - head_up * 0.03 * u - side * 0.02 * u * narrow,
                      nose - head_up * 0.03 * u + side * 0.02 * u * narrow]],
-            max(1.0, 0.02 * u), 0.6)  # fmt: skip
+            max(1.0, 0.015 * u), 0.75)  # fmt: skip
     strokes(image, [[nose - side * 0.01 * u, nose - side * 0.004 * u + head_up * 0.01 * u]],
             max(1.0, 0.015 * u), 1.3)  # fmt: skip
     mouth = nose - head_up * 0.085 * u + side * turn * 0.01 * u
@@ -173,7 +174,7 @@ def _face(image: Image, fig: Figure, turned: _Turned, head_up: np.ndarray) -> No
     cv2.ellipse(image, pt(mouth - head_up * 0.012 * u), axes_px(0.035 * u * narrow, 0.014 * u),
                 roll_deg, 0, 360, lip, -1, cv2.LINE_AA, SHIFT)  # fmt: skip
     strokes(image, [smooth([mouth - half, mouth + head_up * 0.006 * u, mouth + half], 1)],
-            max(1.0, 0.018 * u), 0.5)  # fmt: skip
+            max(1.0, 0.016 * u), 0.6)  # fmt: skip
     strokes(image, [[mouth - head_up * 0.045 * u - half * 0.5,
                      mouth - head_up * 0.045 * u + half * 0.5]], 0.9, 0.85)  # fmt: skip
 
