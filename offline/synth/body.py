@@ -45,7 +45,9 @@ class Bone:
     open_start: bool = False
 
 
-def bones(image: Image, chain: list[Bone], color: BGR, *, gloss: float = 0.0) -> Part | None:
+def bones(
+    image: Image, chain: list[Bone], color: BGR, *, gloss: float = 0.0, warm: float = 0.0
+) -> Part | None:
     """Paint bones of one material as one lit surface: no seam at the joints between them,
     only the fold the light finds where a bent joint's two halves meet."""
     points = [p for b in chain for p in (b.p0, b.p1)]
@@ -63,7 +65,7 @@ def bones(image: Image, chain: list[Bone], color: BGR, *, gloss: float = 0.0) ->
             cover = np.maximum(cover, c)
             height = smooth_max(height, h, 0.3 * min(b.r0, b.r1))
     assert cover is not None and height is not None
-    paint(image, box, cover, height, color, gloss=gloss)
+    paint(image, box, cover, height, color, gloss=gloss, warm=warm)
     return box, cover
 
 
@@ -80,6 +82,7 @@ def limb(
     gloss: float = 0.0,
     dim_end: float = 1.0,
     open_start: bool = False,
+    warm: float = 0.0,
 ) -> Part | None:
     """Paint a lit, tapered limb; ``dim_end`` darkens it towards ``p1`` (a shadowed end)."""
     box = Box.around(image, [p0, p1], max(r0, r1) * (1.0 + bulge) + 1.0)
@@ -88,7 +91,7 @@ def limb(
     cover, height, along = capsule(box, p0, p1, r0, r1, bulge=bulge, bulge_at=bulge_at,
                                    open_start=open_start)  # fmt: skip
     tone = 1.0 + (dim_end - 1.0) * along if dim_end != 1.0 else 1.0
-    paint(image, box, cover, height, color, tone=tone, gloss=gloss)
+    paint(image, box, cover, height, color, tone=tone, gloss=gloss, warm=warm)
     return box, cover
 
 
@@ -197,7 +200,7 @@ def torso(image: Image, fig: Figure) -> None:
     right, left = edge(rs, rh, -1.0), edge(ls, lh, 1.0)
     hem_mid = (right[-1] + left[-1]) / 2 - up * 0.015 * u
     part = shell(image, np.vstack([right, hem_mid]), np.vstack([left, hem_mid]), fig.look.shirt,
-                 0.55, drape=1.0, chest=1.0)  # fmt: skip
+                 0.55, drape=1.0, chest=0.0 if fig.from_behind else 1.0)  # fmt: skip
     if part is not None:
         clothes.shirt_folds(image, fig, right, left, part)
 
@@ -240,7 +243,10 @@ def arm(image: Image, fig: Figure, side: str) -> None:
         chain.append(Bone(fig.at(sh), fig.at(el), r[0] * u, r[1] * u, r[2], (0.1, 0.7), True))
     if not chain:
         return
-    arm_part = bones(image, chain, look.shirt if sleeve else look.skin, gloss=0 if sleeve else 0.06)
+    if sleeve:
+        arm_part = bones(image, chain, look.shirt)
+    else:
+        arm_part = bones(image, chain, look.skin, gloss=0.06, warm=1.0)
     if sleeve and fig.has(el, wr):
         clothes.cuff(image, fig, fig.at(el), fig.at(wr), 0.07 * u, arm_part)
     if fig.has(sh, el, wr):
@@ -311,7 +317,7 @@ def hand(image: Image, fig: Figure, side: str) -> None:
         if i:
             cleft = knuckles + n * (offset - 0.5) * 0.03 * u
             clefts.append([cleft - a * 0.01 * u, cleft + spread * length_f * 0.6])
-    part = bones(image, chain, skin, gloss=0.05)
+    part = bones(image, chain, skin, gloss=0.05, warm=1.0)
     if part is not None:
         strokes(image, clefts, 0.8, 0.7, part)
 

@@ -47,7 +47,7 @@ def neck(image: Image, fig: Figure) -> None:
     base, u = fig.at("neck"), fig.unit
     top = _center(fig, visible)
     limb(image, base + fig.up * 0.04 * u, base + (top - base) * 0.8, 0.095 * u, 0.085 * u,
-         fig.look.skin, dim_end=0.7)  # fmt: skip
+         fig.look.skin, dim_end=0.7, warm=1.0)  # fmt: skip
     if fig.has("r_shoulder", "l_shoulder"):
         clothes.collar(image, fig, base, fig.look.shirt)
 
@@ -80,7 +80,7 @@ def head(image: Image, fig: Figure) -> None:
         c3, h3, _, _ = ellipsoid(box, tip, (0.035 * u, 0.045 * u), roll, 1.0)
         cover = np.maximum(cover, c3)
         height = smooth_max(height, h3 + 0.08 * u * abs(turn), 0.03 * u)
-    paint(image, box, cover, height, look.skin, gloss=0.05)
+    paint(image, box, cover, height, look.skin, gloss=0.05, warm=1.0)
     if not back:  # the face is drawn, then kept to the head (a profile's lips stop at its edge)
         bare = box.view(image).astype(np.float32)
         _face(image, fig, turned, head_up)

@@ -27,6 +27,8 @@ LIGHT = np.array([-0.45, -0.55, 0.70], np.float32)
 """Direction towards the key light (x right, y down, z towards the camera): upper left, front."""
 LIGHT /= np.linalg.norm(LIGHT)
 _AMBIENT = 0.42  # light in the shadow side: a soft fill, so nothing goes black
+_RIM = np.array([235, 225, 215], np.float32)  # BGR: the cool back light's colour
+_WARM = np.array([-0.06, -0.02, 0.08], np.float32)  # BGR: skin reddens where half lit
 
 
 def shade(color: BGR, factor: float) -> BGR:
@@ -80,8 +82,12 @@ def paint(
     *,
     tone: Array | float = 1.0,
     gloss: float = 0.0,
+    warm: float = 0.0,
 ) -> None:
     """Blend a lit part into ``image`` (in place).
+
+    Besides the key light, a faint cool rim light from behind on the right picks out the
+    edges turned away from the key, as in a lit studio.
 
     Args:
         image: BGR frame.
@@ -92,6 +98,7 @@ def paint(
         color: the part's colour where it faces the light squarely.
         tone: extra brightness factor (ambient occlusion, a darker end).
         gloss: strength of a soft highlight (skin, shoes).
+        warm: how much redder the half-lit band is (light scattered under skin).
     """
     if not np.any(cover > 0):
         return
@@ -102,8 +109,13 @@ def paint(
     light = (_AMBIENT + (1.15 - _AMBIENT) * lambert) * tone
     region = box.view(image)
     lit = light[..., None] * np.asarray(color, np.float32)
+    rim = np.clip(gx * norm, 0.0, 1.0) ** 3  # normals turned to image-right, edge on
+    lit += (rim * 0.25)[..., None] * (_RIM - lit)
     if gloss:
         lit += (gloss * 255.0) * (lambert**12)[..., None]
+    if warm:
+        band = (warm * 4.0) * lambert * (1.0 - lambert)
+        lit *= 1.0 + band[..., None] * _WARM
     alpha = cover[..., None]
     region[:] = np.clip(region + (lit - region) * alpha, 0, 255).astype(np.uint8)
 
