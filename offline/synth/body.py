@@ -189,8 +189,8 @@ def torso(image: Image, fig: Figure) -> None:
         return smooth([
             neck + out_s * 0.07 * u + up * 0.05 * u,
             sh + out_s * depth * 0.3 + up * 0.035 * u,
-            sh + out_s * (0.06 * u + depth * 0.8) + up * 0.0 * u,
-            sh + out_s * (0.085 * u + depth) - up * 0.06 * u,
+            sh + out_s * (0.065 * u + depth * 0.8) + up * 0.005 * u,
+            sh + out_s * (0.095 * u + depth) - up * 0.06 * u,
             sh + (hp - sh) * 0.3 + out_s * (0.06 * u + depth * 0.8),
             sh + (hp - sh) * 0.62 + out_h * (0.015 * u + depth * 0.6),
             hp + out_h * hip_out,

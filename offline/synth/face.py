@@ -141,7 +141,7 @@ def _face(image: Image, fig: Figure, turned: _Turned, head_up: np.ndarray) -> No
             if fig.has(e)]  # fmt: skip
     for eye in eyes:
         c = eye - head_up * 0.005 * u
-        cv2.ellipse(image, pt(c), axes_px(0.034 * u * narrow, 0.017 * u), roll_deg, 0, 360,
+        cv2.ellipse(image, pt(c), axes_px(0.034 * u * narrow, 0.0135 * u), roll_deg, 0, 360,
                     _EYE_WHITE, -1, cv2.LINE_AA, SHIFT)  # fmt: skip
         iris = c + side * turn * 0.018 * u
         cv2.circle(image, pt(iris), max(1, round(0.015 * u * (1 << SHIFT))), look.iris, -1,
@@ -149,7 +149,7 @@ def _face(image: Image, fig: Figure, turned: _Turned, head_up: np.ndarray) -> No
         cv2.circle(image, pt(iris), max(1, round(0.007 * u * (1 << SHIFT))), (15, 12, 12), -1,
                    cv2.LINE_AA, SHIFT)  # fmt: skip
         half = side * 0.036 * u * narrow
-        lid = smooth([c - half, c + head_up * 0.02 * u, c + half], 2)
+        lid = smooth([c - half, c + head_up * 0.014 * u, c + half], 2)
         strokes(image, [lid], max(0.9, 0.013 * u), 0.45)
         brow = c + head_up * 0.07 * u
         arch = smooth([brow - half * 1.15 - head_up * 0.008 * u, brow + head_up * 0.012 * u,

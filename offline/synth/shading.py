@@ -141,9 +141,9 @@ def capsule(
     """Coverage and height of a tapered limb from ``p0`` (radius ``r0``) to ``p1`` (``r1``).
 
     ``bulge`` widens it by that fraction as a smooth bump over ``bulge_at`` (a span of 0..1
-    along it): a muscle. Ends are round (a joint), or with ``open_start`` the start is cut
-    square just past ``p0`` (a sleeve sewn onto the shoulder). Returns ``(cover, height,
-    along)``, where ``along`` is the 0..1 position along the limb.
+    along it): a muscle. Ends are round (a joint), or with ``open_start`` the start fades in
+    from ``p0`` (an arm growing out of the shoulder the torso already drew). Returns
+    ``(cover, height, along)``, where ``along`` is the 0..1 position along the limb.
     """
     d = (p1 - p0).astype(np.float32)
     length = max(float(np.hypot(*d)), 1e-3)
@@ -162,8 +162,8 @@ def capsule(
     dist2 = s * s + along * along
     dist = np.sqrt(dist2)
     cover = np.clip(radius - dist + 0.5, 0.0, 1.0)
-    if open_start:
-        cover *= np.clip(t * length + 0.3 * r0 + 0.5, 0.0, 1.0)
+    if open_start:  # fade in over the first half radius: it merges into what is under it
+        cover *= np.clip((t * length + 0.1 * r0) / (0.6 * r0), 0.0, 1.0)
     height = np.sqrt(np.maximum(radius * radius - dist2, 0.0)) * flat
     return cover, height, tc
 
