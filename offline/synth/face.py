@@ -197,7 +197,12 @@ def _hair(
     up_local = np.array([s, -c])  # the head's up in the image
     side = np.array([c, s])
     hair_c = skull_c + up_local * 0.04 * u - side * turn * 0.02 * u
-    cover, height, hu2, hv2 = ellipsoid(box, hair_c, (skull[0] * 1.14, skull[1] * 1.1), roll)
+    axes = (skull[0] * 1.14, skull[1] * 1.1)
+    _, height, hu2, hv2 = ellipsoid(box, hair_c, axes, roll)
+    # Tufts: the outline wavers round the head instead of being a smooth helmet.
+    angle = np.arctan2(hv2, hu2)
+    edge = 1.0 + 0.035 * np.sin(angle * 11.0) + 0.025 * np.sin(angle * 7.0 + 1.0)
+    cover = np.clip((edge - np.sqrt(hu2 * hu2 + hv2 * hv2)) * min(axes) + 0.5, 0.0, 1.0)
     if back:
         keep = np.clip((0.95 - hv2) * 6.0, 0.0, 1.0)
     else:
