@@ -15,11 +15,11 @@ import pytest
 
 pytest.importorskip("torch")
 
-from test_prepare import N_SRC, SRC_FPS, _encode, _synth_frames  # noqa: E402
-from test_train import FakeClock  # noqa: E402
+from test_prepare import N_SRC, SRC_FPS, _encode, _synth_frames
+from test_train import FakeClock
 
-from livedance.cli import main  # noqa: E402
-from offline.prepare.sources import write_openpose_json  # noqa: E402
+from livedance.cli import main
+from offline.prepare.sources import write_openpose_json
 
 FAST = ["--fps", "15", "--size", "64", "--ngf", "4", "--n-blocks", "1", "--no-vgg"]
 FAST += ["--no-lpips", "--no-keypoints", "--no-progress"]
