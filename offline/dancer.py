@@ -200,10 +200,18 @@ def _claim(folder: Path, opts: DancerOptions) -> dict[str, Any]:
 
 def _prepare(opts: DancerOptions, out: Path) -> tuple[Path, int]:
     from offline.prepare import PrepareOptions, prepare_dataset
+    from offline.prepare.sequence import is_image_sequence, open_sequence
+    from offline.prepare.video import VideoInput, probe_video
 
-    size = opts.size or _auto_size(opts)
+    source: VideoInput = opts.source
+    if is_image_sequence(opts.source):
+        source = open_sequence(opts.source, opts.source_fps, opts.fps)
+    info = probe_video(source)
+    size = opts.size or max(
+        64, min(MAX_AUTO_SIZE_PX, min(info.width_px, info.height_px) // 16 * 16)
+    )
     report = prepare_dataset(
-        opts.source,
+        source,
         out,
         PrepareOptions(
             fps=opts.fps,
@@ -219,19 +227,6 @@ def _prepare(opts: DancerOptions, out: Path) -> tuple[Path, int]:
             f"{opts.source}: only {m.n_frames} frames with a person; too few to train and test"
         )
     return out, size
-
-
-def _auto_size(opts: DancerOptions) -> int:
-    """The source's shorter side rounded down to a multiple of 16, at most 256."""
-    from offline.prepare.sequence import is_image_sequence, open_sequence
-    from offline.prepare.video import probe_video
-
-    if is_image_sequence(opts.source):
-        w, h = open_sequence(opts.source, opts.source_fps, opts.fps).size
-    else:
-        info = probe_video(opts.source)
-        w, h = info.width_px, info.height_px
-    return max(64, min(MAX_AUTO_SIZE_PX, min(w, h) // 16 * 16))
 
 
 def _train(opts: DancerOptions, dataset: Path, run: Path) -> dict[str, Any]:

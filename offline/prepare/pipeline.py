@@ -117,7 +117,7 @@ class PrepareReport:
 
 
 def prepare_dataset(
-    video_path: Path,
+    video_path: Path | ImageSequence,
     out_dir: Path,
     options: PrepareOptions | None = None,
     *,
@@ -127,7 +127,7 @@ def prepare_dataset(
 
     Args:
         video_path: any video ffmpeg reads, or an image sequence: a folder of images or a
-            pattern (``frames/image%d.jpg``, ``frames/*.jpg``).
+            pattern (``frames/image%d.jpg``, ``frames/*.jpg``), or one already opened.
         out_dir: the dataset folder (created; resumed when it holds this run's dataset).
         options: run settings.
         make_source: builds the pose source (default: from ``options``); for tests.
@@ -144,7 +144,9 @@ def prepare_dataset(
     timer = _Timer()
     with timer("probe"):
         video: VideoInput = video_path
-        if is_image_sequence(video_path):
+        if isinstance(video_path, ImageSequence):  # opened by the caller
+            video_path = video_path.spec
+        elif is_image_sequence(video_path):
             video = open_sequence(video_path, opts.source_fps, opts.fps)
         elif opts.source_fps is not None:
             raise LivedanceError("--source-fps is for image sequences (a folder or a pattern)")
