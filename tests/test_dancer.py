@@ -81,6 +81,14 @@ def test_dancer_survives_a_kill_and_installs_a_model_shows_find(
     info = json.loads((folder / "dancer.json").read_text())
     assert info["complete"] and info["size"] == 64 and set(info["seconds"]) >= {"train"}
 
+    import onnxruntime as ort
+
+    from livedance.neural.contract import ModelContract
+
+    session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    contract = ModelContract.from_metadata(session.get_modelmeta().custom_metadata_map)
+    assert contract.training["budget"]["minutes"] == 0.1  # the model says how it was trained
+
     # play/live/render --dancer NAME find it; --list shows it
     renderer_args = argparse.Namespace(
         model=None, dancer="synth-dancer", stick=False, size=None, device="cpu", blend=0.0,
