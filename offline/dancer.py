@@ -131,9 +131,10 @@ def make_dancer(opts: DancerOptions, say: Any = print) -> DancerReport:
     say(f"[1/4] prepare {source} -> {work / 'dataset'}")
     dataset, size = _prepare(opts, work / "dataset")
     step("prepare", t0)
+    left_s = opts.minutes * 60 - _budget_used_s(work / "run")
     say(
-        f"[2/4] train {opts.minutes:g} min (wall) at {size}x{size}; ends about"
-        f" {time.strftime('%H:%M', time.localtime(time.time() + opts.minutes * 60))}"
+        f"[2/4] train {opts.minutes:g} min (wall) at {size}x{size}, {max(0, left_s) / 60:.1f} min"
+        f" left; ends about {time.strftime('%H:%M', time.localtime(time.time() + left_s))}"
         " (a re-run after a kill continues the budget)"
     )
     t0 = time.monotonic()
@@ -249,6 +250,14 @@ def _train(opts: DancerOptions, dataset: Path, run: Path) -> dict[str, Any]:
         progress=opts.progress,
     )
     return train(options)
+
+
+def _budget_used_s(run: Path) -> float:
+    """Training budget a run already spent (0 for a new run), from its ``run.json``."""
+    try:
+        return float(json.loads((run / "run.json").read_text())["budget"]["used_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
 
 
 def _stale(output: Path, source: Path) -> bool:

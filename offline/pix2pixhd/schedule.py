@@ -14,10 +14,13 @@ each get the same compute).
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Literal
 
 import torch
+
+log = logging.getLogger(__name__)
 
 BudgetClock = Literal["wall", "cpu"]
 
@@ -65,6 +68,24 @@ class Budget:
         self._before_s = used_s
         self._read = CLOCKS[clock]
         self._t0 = self._read()
+
+    @classmethod
+    def resume(
+        cls,
+        minutes: float,
+        clock: BudgetClock,
+        decay_from_fraction: float,
+        checkpoint: dict[str, Any] | None,
+    ) -> Budget:
+        """A budget that continues the one a checkpoint saved (a new one without a checkpoint)."""
+        used_s = 0.0
+        if checkpoint is not None:  # a run trained by iterations counts its wall time
+            used_s = float(checkpoint.get("budget_used_s", checkpoint["elapsed_s"]))
+            saved = checkpoint.get("budget_clock", "wall")
+            if saved != clock:
+                log.warning("the checkpoint counted its budget on the %s clock; going on with %s",
+                            saved, clock)  # fmt: skip
+        return cls(minutes, clock, used_s, decay_from_fraction)
 
     def used_s(self, world: int = 1, device: torch.device | None = None) -> float:
         """Budget seconds spent so far; under DDP every rank gets rank 0's reading."""

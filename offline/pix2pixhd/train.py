@@ -100,20 +100,6 @@ def learning_rate(options: TrainOptions, iteration: int) -> float:
     return linear_decay(options.lr, iteration, decay_from, options.iterations)
 
 
-def _budget(options: TrainOptions, state: dict[str, Any] | None) -> Budget | None:
-    """The run's time budget (None: it counts iterations), resumed from the checkpoint."""
-    if options.minutes is None:
-        return None
-    used_s = 0.0
-    if state is not None:
-        used_s = float(state.get("budget_used_s", state["elapsed_s"]))
-        saved = state.get("budget_clock", "wall")
-        if saved != options.budget_clock:
-            log.warning("the checkpoint counted its budget on the %s clock; going on with %s",
-                        saved, options.budget_clock)  # fmt: skip
-    return Budget(options.minutes, options.budget_clock, used_s, options.decay_from_fraction)
-
-
 def _finished(options: TrainOptions, budget: Budget | None, iteration: int, used_s: float) -> bool:
     if budget is None:
         return iteration >= options.iterations
@@ -206,7 +192,11 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
         start, elapsed_s = int(state["iteration"]), float(state["elapsed_s"])
         rng = state["rng"]
         torch.set_rng_state(rng[rank] if rank < len(rng) else rng[0])
-    budget = _budget(options, state)
+    budget = None
+    if options.minutes is not None:
+        budget = Budget.resume(
+            options.minutes, options.budget_clock, options.decay_from_fraction, state
+        )
     used_s = budget.used_s() if budget is not None else 0.0
     if _finished(options, budget, start, used_s):
         if main:
