@@ -75,9 +75,10 @@ def register(sub: Any) -> None:
         "--minutes",
         type=float_above(0.0),
         metavar="M",
-        help="train for M minutes instead of a number of iterations: the learning rate decays"
-        " over the second half of the budget, the bar shows the time left, and --resume after"
-        " a kill continues the same budget (the used part is saved in each checkpoint)",
+        help="train for M minutes instead of a number of iterations (it stops after the"
+        " iteration that reaches M): the learning rate decays over the second half of the"
+        " budget, the bar shows the time left, and --resume after a kill continues the same"
+        " budget (the used part is saved in each checkpoint)",
     )
     p.add_argument(
         "--budget-clock",
@@ -100,7 +101,13 @@ def register(sub: Any) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--amp", action="store_true", help="fp16 mixed precision (CUDA only)")
     p.add_argument("--sample-every", type=int_at_least(1), default=500, metavar="IT")
-    p.add_argument("--checkpoint-every", type=int_at_least(1), default=500, metavar="IT")
+    p.add_argument(
+        "--checkpoint-every",
+        type=int_at_least(1),
+        default=500,
+        metavar="IT",
+        help="checkpoint every IT iterations, and at least once a minute (500)",
+    )
     p.add_argument(
         "--keep-every",
         type=int_at_least(0),
