@@ -527,3 +527,109 @@ def test_real_video_detection_and_anatomy(tmp_path: Path) -> None:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+# -- image sequences -------------------------------------------------------------------------
+
+GAP = range(60, 68)  # source frames left out of the image sequence: a gap in time
+
+
+@pytest.fixture(scope="module")
+def frames_dir(synth: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every 2nd frame of the synthetic video as ``img{N}.png`` (N its frame number), a few
+    missing, as a folder of frames exported from a 30 fps video looks."""
+    root = tmp_path_factory.mktemp("seq") / "frames"
+    root.mkdir()
+    for k in range(0, N_SRC, 2):
+        if k not in GAP:
+            cv2.imwrite(str(root / f"img{k}.png"), synth["frames"][k])
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
+def test_image_sequence_is_timed_by_the_numbers_in_its_names(
+    synth: dict, frames_dir: Path, tmp_path: Path
+) -> None:
+    result = run_cli(
+        "prepare", str(frames_dir), str(tmp_path / "ds"), "--source-fps", str(SRC_FPS),
+        "--keypoints", str(synth["keypoints"]), "--size", "128", "--guard", "0.2", "--no-progress",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    m = load_manifest(tmp_path / "ds")
+    rows = read_index(tmp_path / "ds")
+    numbers = [k for k in range(0, N_SRC, 2) if k not in GAP]
+    assert m.n_samples == len(numbers) == 41 and m.fps == FPS  # numbers step 2 at 30 fps
+    assert m.source["kind"] == "image sequence" and m.source["images"] == 41
+    for row in rows:  # the frame's number, at number / 30 s: the gap stays a gap
+        k = int(row["source_frame"])
+        assert k in numbers and float(row["time_s"]) == pytest.approx(k / SRC_FPS, abs=1e-5)
+        assert int(row["sample"]) == k // 2 or k > GAP[0]  # a frame after the gap may take
+        # the first free sample nearest to it (FrameSampler), but keeps its own time
+    # the keypoints of a frame are those its number names (the OpenPose file of frame k)
+    assert m.n_frames == len([k for k in numbers if k not in BLANK])
+    # split by those times: the same test start as the video, whose last frame is the same
+    assert m.split.test_start_s == pytest.approx(2.7, abs=1e-3)
+    assert max(float(r["time_s"]) for r in rows if r["split"] == "train") < 2.5
+    # a printf pattern and a glob give the same frames in the same order
+    from offline.prepare.sequence import open_sequence
+
+    whole = open_sequence(frames_dir, SRC_FPS, FPS)
+    for spec in ("img%d.png", "img*.png"):
+        assert open_sequence(frames_dir / spec, SRC_FPS, FPS).files == whole.files
+    assert whole.frame_rate == pytest.approx(15.0) and whole.size == (SRC_W, SRC_H)
+    decoded = [(f.source_index, f.time_s) for f in iter_frames(whole, pix_fmt="bgr24")]
+    assert decoded == [(k, pytest.approx(k / SRC_FPS)) for k in numbers]
+
+
+def test_image_sequence_without_numbers_goes_by_name_at_fps(synth: dict, tmp_path: Path) -> None:
+    from offline.prepare.sequence import open_sequence
+
+    for k, name in enumerate(("a", "b", "c")):
+        cv2.imwrite(str(tmp_path / f"take_{name}.jpg"), synth["frames"][2 * k])
+    seq = open_sequence(tmp_path, None, 10.0)
+    assert [p.name for p in seq.files] == ["take_a.jpg", "take_b.jpg", "take_c.jpg"]
+    assert seq.time_s == (0.0, 0.1, 0.2) and seq.numbers is None
+    frames = list(iter_frames(seq, pix_fmt="bgr24"))
+    assert len(frames) == 3 and frames[2].source_index == 2
+    assert np.abs(frames[1].image.astype(int) - synth["frames"][2]).mean() < 3  # JPEG
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("empty", "no images"),
+        ("unreadable", "not a readable image"),
+        ("sizes", "differ in size"),
+        ("twice", "two images carry the frame number 3"),
+        ("video_flag", "--source-fps is for image sequences"),
+    ],
+)
+def test_image_sequence_errors_are_one_clear_line(
+    synth: dict, tmp_path: Path, case: str, message: str
+) -> None:
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    image = synth["frames"][0]
+    target = frames
+    if case in ("unreadable", "sizes", "twice"):
+        for k in range(3):
+            cv2.imwrite(str(frames / f"f{k}.png"), image)
+    if case == "unreadable":
+        (frames / "f3.png").write_bytes(b"\x89PNG but cut short")
+    elif case == "sizes":
+        cv2.imwrite(str(frames / "f3.png"), image[:100, :100])
+    elif case == "twice":
+        cv2.imwrite(str(frames / "f3.png"), image)
+        cv2.imwrite(str(frames / "g3.png"), image)
+    elif case == "video_flag":
+        target = synth["video"]
+    options = PrepareOptions(**{**OPTIONS.__dict__, "source_fps": 30.0})
+    with pytest.raises(LivedanceError, match=message) as error:
+        prepare_dataset(target, tmp_path / "out", options)
+    assert "\n" not in str(error.value)
+    if case == "sizes":  # 1-2 px off (a frame cut one row short) is scaled, not refused
+        (frames / "f3.png").unlink()
+        cv2.imwrite(str(frames / "f3.png"), image[:-1])
+        from offline.prepare.sequence import open_sequence
+
+        assert open_sequence(frames, 30.0, 30.0).size == (SRC_W, SRC_H)

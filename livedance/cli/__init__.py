@@ -29,6 +29,7 @@ SUBCOMMANDS = (
     "train",
     "export",
     "evaluate",
+    "dancer",
     "bench",
     "demo_song",
     "devices",

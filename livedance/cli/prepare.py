@@ -35,14 +35,19 @@ def register(sub: Any) -> None:
         "prepare",
         help="turn a video of a person into training pairs (frames, sticks, keypoints, Body)",
         description=(
-            "Sample a video of one person, detect their pose in each frame (MediaPipe BlazePose,"
-            " or OpenPose JSON files), cut one fixed crop around their motion, and write real"
-            " frames, stick figures, keypoints, a contact sheet and manifest.json (with the"
-            " measured Body) into OUT_DIR. Re-running continues an interrupted run."
+            "Sample a video (or image sequence) of one person, detect their pose in each frame"
+            " (MediaPipe BlazePose, or OpenPose JSON files), cut one fixed crop around their"
+            " motion, and write real frames, stick figures, keypoints, a contact sheet and"
+            " manifest.json (with the measured Body) into OUT_DIR. Re-running continues an"
+            " interrupted run."
         ),
     )
     p.add_argument(
-        "video", type=Path, metavar="VIDEO", help="video of the person (mp4, mov, avi, mkv, ...)"
+        "video",
+        type=Path,
+        metavar="VIDEO",
+        help="video of the person (mp4, mov, avi, mkv, ...), or an image sequence: a folder of"
+        " images or a pattern ('frames/image%%d.jpg', 'frames/*.jpg'; quote it)",
     )
     p.add_argument(
         "out_dir",
@@ -50,7 +55,21 @@ def register(sub: Any) -> None:
         metavar="OUT_DIR",
         help="dataset folder to write (new, empty, or resumed)",
     )
-    p.add_argument("--fps", type=float, default=25.0, help="frames sampled per second (25)")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=25.0,
+        help="frames sampled per second (25); also the rate of an image sequence whose names"
+        " carry no numbers (then ordered by name)",
+    )
+    p.add_argument(
+        "--source-fps",
+        type=float,
+        metavar="F",
+        help="image sequences: the frame rate the numbers in the names count at, so"
+        " image{N}.jpg is at N/F seconds and missing numbers are gaps in time (default: --fps)."
+        " E.g. every 10th frame of a 29.97 fps video: --source-fps 29.97",
+    )
     p.add_argument(
         "--size", type=_size, default=(256, 256), metavar="N|WxH", help="output size (256)"
     )
@@ -96,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
 
     options = PrepareOptions(
         fps=args.fps,
+        source_fps=args.source_fps,
         size=args.size,
         crop=args.crop,
         keypoints_dir=args.keypoints,

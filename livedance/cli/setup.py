@@ -82,6 +82,10 @@ def _show_problems(args: argparse.Namespace) -> list[str]:
             problems.append(f"[audio] latency: low, high or seconds, got {args.latency!r}")
     if args.model is not None and not args.model.is_file():
         problems.append(f"[render] model: no such file {args.model}")
+    if getattr(args, "dancer", None) is not None:
+        from livedance.dancers import dancer_model
+
+        check(lambda: dancer_model(args.dancer))
     if args.osc_out:
         check(lambda: parse_host_port(args.osc_out, option="[osc] out"))
     if args.record is not None and not args.record.parent.is_dir():

@@ -11,7 +11,7 @@ The file's sections and keys, each the option it sets::
 
     [audio]    input samplerate channels blocksize latency
     [tempo]    preset min_bpm max_bpm hold_s
-    [render]   model stick device size fps blend deadband seed repeats
+    [render]   model dancer stick device size fps blend deadband seed repeats
     [window]   fullscreen screen hud headless
     [osc]      enabled host port out
     [offsets]  av_ms osc_ms
@@ -57,6 +57,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
     },
     "render": {
         "model": Key("model"),
+        "dancer": Key("dancer"),
         "stick": Key("stick"),
         "device": Key("device"),
         "size": Key("size"),

@@ -36,13 +36,19 @@ TIER_BUDGET_SHARE = 0.8
 
 # --------------------------------------------------------------------------------- options
 def add_renderer_options(p: argparse.ArgumentParser) -> None:
-    """--model, --stick, --device, --blend, --deadband, --size."""
+    """--model, --dancer, --stick, --device, --blend, --deadband, --size."""
     p.add_argument(
         "--model",
         type=Path,
         metavar="PATH.onnx",
         help="generator exported by `livedance export` (default: models/default.onnx when "
         "present, else stick figures)",
+    )
+    p.add_argument(
+        "--dancer",
+        metavar="NAME",
+        help="a dancer made by `livedance dancer ... --name NAME` (`livedance dancer --list`"
+        " shows them)",
     )
     p.add_argument(
         "--stick", action="store_true", help="draw stick figures even when a model is available"
@@ -184,8 +190,15 @@ def renderer_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
     """The renderer and the Body the choreography must use, from the renderer options."""
     from livedance.neural.generator import choose_renderer
 
+    model = args.model
+    if getattr(args, "dancer", None) is not None:
+        from livedance.dancers import dancer_model
+
+        if model is not None or args.stick:
+            raise LivedanceError("--dancer, --model and --stick exclude each other: choose one")
+        model = dancer_model(args.dancer)
     return choose_renderer(
-        args.model,
+        model,
         stick=args.stick,
         size_px=args.size,
         device=args.device,

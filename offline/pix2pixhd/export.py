@@ -166,6 +166,7 @@ def export_onnx(
                 "dataset_source",
                 "final_losses",
                 "vgg_loss",
+                "budget",
             )
         },
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from tqdm import tqdm
 from livedance.errors import LivedanceError
 from offline.prepare.sources import PoseSource
 from offline.prepare.store import DatasetDir
-from offline.prepare.video import VideoInfo, expected_samples, iter_samples
+from offline.prepare.video import VideoInfo, VideoInput, expected_samples, iter_samples
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ Samples = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.flo
 
 
 def detect_people(
-    video: Path,
+    video: VideoInput,
     info: VideoInfo,
     fps: float,
     store: DatasetDir,
@@ -43,7 +42,7 @@ def detect_people(
     """Find the people in every sample of a video, resuming from the chunks saved before.
 
     Args:
-        video: the video file.
+        video: the video file or image sequence.
         info: its probe.
         fps: sampling rate.
         store: the dataset folder (holds the chunks).
@@ -81,7 +80,7 @@ def detect_people(
 
 
 def _detect_rest(
-    video: Path,
+    video: VideoInput,
     info: VideoInfo,
     fps: float,
     store: DatasetDir,

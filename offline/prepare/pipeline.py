@@ -1,7 +1,8 @@
 """``prepare``: a video of a person -> training pairs, keypoints, Body and a contact sheet.
 
 The OFFLINE ``video.mp4 --prepare--> dataset/`` step of DESIGN.md (the paper's "Dataset" and
-"Pose Estimation"), in two passes over the video so that memory stays flat for any length:
+"Pose Estimation"); the video may also be an image sequence (`offline.prepare.sequence`). In two
+passes over the video so that memory stays flat for any length:
 
 1. decode at a detection size, sample at ``fps``, find the people in each sample (BlazePose or
    OpenPose JSON), saved in resumable chunks;
@@ -47,11 +48,12 @@ from offline.prepare.manifest import (
     load_manifest,
     split_rows,
 )
+from offline.prepare.sequence import ImageSequence, is_image_sequence, open_sequence
 from offline.prepare.smoothing import OneEuroParams, mark_missing, smooth_keypoints
 from offline.prepare.sources import BlazePoseSource, OpenPoseJsonSource, PoseSource
 from offline.prepare.store import STATE_NAME, DatasetDir, file_fingerprint
 from offline.prepare.tracking import select_person
-from offline.prepare.video import VideoInfo, iter_samples, probe_video
+from offline.prepare.video import VideoInfo, VideoInput, iter_samples, probe_video
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,10 @@ class PrepareOptions:
     """Settings of one ``prepare`` run.
 
     Attributes:
-        fps: sampling rate (paper: 25); capped at the video's own rate.
+        fps: sampling rate (paper: 25); capped at the video's own rate. Also the rate of an
+            image sequence whose names carry no numbers.
+        source_fps: for an image sequence: the rate its names' numbers count frames at
+            (``image{N}.jpg`` is at N / source_fps seconds; None: ``fps``).
         size: output ``(width, height)`` in pixels.
         crop: fixed crop in source display pixels, or None for the motion envelope.
         keypoints_dir: OpenPose JSON folder to read poses from instead of running BlazePose.
@@ -76,6 +81,7 @@ class PrepareOptions:
     """
 
     fps: float = 25.0
+    source_fps: float | None = None
     size: tuple[int, int] = (256, 256)
     crop: CropBox | None = None
     keypoints_dir: Path | None = None
@@ -111,7 +117,7 @@ class PrepareReport:
 
 
 def prepare_dataset(
-    video: Path,
+    video_path: Path | ImageSequence,
     out_dir: Path,
     options: PrepareOptions | None = None,
     *,
@@ -120,7 +126,8 @@ def prepare_dataset(
     """Turn a video of a person into a training dataset (see the module docstring).
 
     Args:
-        video: any video ffmpeg reads.
+        video_path: any video ffmpeg reads, or an image sequence: a folder of images or a
+            pattern (``frames/image%d.jpg``, ``frames/*.jpg``), or one already opened.
         out_dir: the dataset folder (created; resumed when it holds this run's dataset).
         options: run settings.
         make_source: builds the pose source (default: from ``options``); for tests.
@@ -136,14 +143,26 @@ def prepare_dataset(
     _check_options(opts)
     timer = _Timer()
     with timer("probe"):
+        video: VideoInput = video_path
+        if isinstance(video_path, ImageSequence):  # opened by the caller
+            video_path = video_path.spec
+        elif is_image_sequence(video_path):
+            video = open_sequence(video_path, opts.source_fps, opts.fps)
+        elif opts.source_fps is not None:
+            raise LivedanceError("--source-fps is for image sequences (a folder or a pattern)")
         info = probe_video(video)
         fps = opts.fps
         if info.fps and fps > info.fps * 1.001:
-            log.warning("the video has %.3f fps; sampling at that, not %g", info.fps, fps)
+            log.warning("%s has %.3f fps; sampling at that, not %g", video_path, info.fps, fps)
             fps = info.fps
         min_conf = _min_confidence(opts)
-        fingerprint = file_fingerprint(video)
-        settings = _settings(video, fingerprint, opts, min_conf)
+        if isinstance(video, ImageSequence):
+            fingerprint = video.fingerprint()
+            source_info = {**info.to_dict(), **video.info(), **fingerprint}
+        else:
+            fingerprint = file_fingerprint(video)
+            source_info = {**info.to_dict(), **fingerprint}
+        settings = _settings(fingerprint, opts, min_conf)
     store = DatasetDir(out_dir)
     store.open(settings, overwrite=opts.overwrite)
     if is_complete(store, settings):
@@ -208,7 +227,7 @@ def prepare_dataset(
         store.write_png(out_dir / CONTACT_SHEET_NAME, contact_sheet(pairs))
         body, support = measure_body(keypoints, aspect)
     manifest = Manifest(
-        source={**info.to_dict(), **fingerprint},
+        source=source_info,
         pose_source=settings["pose_source"],
         fps=fps,
         size=opts.size,
@@ -245,7 +264,7 @@ def prepare_dataset(
 
 
 def _write_pairs(
-    video: Path,
+    video: VideoInput,
     info: VideoInfo,
     fps: float,
     opts: PrepareOptions,
@@ -330,9 +349,7 @@ def _min_confidence(opts: PrepareOptions) -> float:
     return BlazePoseSource.default_min_confidence
 
 
-def _settings(
-    video: Path, fingerprint: dict[str, Any], opts: PrepareOptions, min_conf: float
-) -> dict[str, Any]:
+def _settings(fingerprint: dict[str, Any], opts: PrepareOptions, min_conf: float) -> dict[str, Any]:
     """What defines the dataset: a re-run with other values would mix two datasets."""
     settings = {
         "video": fingerprint,  # content, not name: a renamed or moved video is the same
@@ -347,12 +364,16 @@ def _settings(
         "guard_s": opts.guard_s,
         "detect_max_side_px": opts.detect_max_side_px,
     }
+    if opts.source_fps is not None:
+        settings["source_fps"] = opts.source_fps
     return json.loads(json.dumps(settings))  # the form it has when read back from disk
 
 
 def _check_options(opts: PrepareOptions) -> None:
     if not 0 < opts.fps <= 240:
         raise LivedanceError(f"--fps {opts.fps:g} is outside 0..240")
+    if opts.source_fps is not None and not 0 < opts.source_fps <= 1000:
+        raise LivedanceError(f"--source-fps {opts.source_fps:g} is outside 0..1000")
     if not 0 <= opts.test_fraction < 1:
         raise LivedanceError(f"--test-fraction {opts.test_fraction:g} is outside 0..1")
     if opts.guard_s < 0:

@@ -5,7 +5,8 @@ the decoding, so every container and codec it knows works, and it applies the ro
 of phone videos itself (autorotate) and squares non-square pixels. No ffprobe is needed: what we
 need to know comes from ffmpeg's own log, including each decoded frame's timestamp from the
 ``showinfo`` filter, which is what makes sampling exact for variable-frame-rate videos and lets
-OpenPose JSON files (one per decoded frame) be matched to the sampled frames.
+OpenPose JSON files (one per decoded frame) be matched to the sampled frames. An image
+sequence (`offline.prepare.sequence`) goes through the same functions as one timed stream.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,10 @@ import numpy.typing as npt
 
 from livedance.errors import LivedanceError
 from livedance.ffmpeg import ffmpeg_exe
+from offline.prepare.sequence import ImageSequence
+
+VideoInput = Path | ImageSequence
+"""A video file or an image sequence."""
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +97,7 @@ class DecodedFrame:
     image: npt.NDArray[np.uint8]
 
 
-def probe_video(path: Path) -> VideoInfo:
+def probe_video(path: VideoInput) -> VideoInfo:
     """Read size, frame rate, duration and rotation of a video by decoding its first frame.
 
     Args:
@@ -103,6 +109,10 @@ def probe_video(path: Path) -> VideoInfo:
     Raises:
         LivedanceError: the file is missing, is not a video ffmpeg can decode, or is an image.
     """
+    if isinstance(path, ImageSequence):
+        return VideoInfo(
+            path.spec, *path.size, path.frame_rate, path.duration_s, 0.0, "image sequence"
+        )
     if not path.is_file():
         raise LivedanceError(f"{path}: no such video file")
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path)]
@@ -141,7 +151,7 @@ def probe_video(path: Path) -> VideoInfo:
 
 
 def iter_frames(
-    path: Path, filters: Sequence[str] = (), *, pix_fmt: str = "rgb24"
+    path: VideoInput, filters: Sequence[str] = (), *, pix_fmt: str = "rgb24"
 ) -> Iterator[DecodedFrame]:
     """Decode every frame of a video's first video stream, in display order, with its time.
 
@@ -160,9 +170,18 @@ def iter_frames(
     Raises:
         LivedanceError: ffmpeg failed to decode the file.
     """
-    chain = ",".join([_SQUARE_PIXELS, *filters, "showinfo"])
+    sequence = path if isinstance(path, ImageSequence) else None
+    first = [f"scale={sequence.size[0]}:{sequence.size[1]}"] if sequence else [_SQUARE_PIXELS]
+    chain = ",".join([*first, *filters, "showinfo"])
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"]
-    cmd += ["-i", str(path), "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough"]
+    with sequence.ffmpeg_input() if sequence else nullcontext(["-i", str(path)]) as source:
+        yield from _decode(path, sequence, [*cmd, *source], chain, pix_fmt)
+
+
+def _decode(
+    path: VideoInput, sequence: ImageSequence | None, cmd: list[str], chain: str, pix_fmt: str
+) -> Iterator[DecodedFrame]:
+    cmd = [*cmd, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough"]
     cmd += ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
@@ -171,6 +190,7 @@ def iter_frames(
     reader = threading.Thread(target=_read_showinfo, args=(proc.stderr, infos, tail), daemon=True)
     reader.start()
     first_time_s: float | None = None
+    position = 0
     try:
         while (info := infos.get()) is not None:
             index, time_s, w, h = info
@@ -180,7 +200,15 @@ def iter_frames(
             if first_time_s is None:
                 first_time_s = time_s
             image = np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)
-            yield DecodedFrame(index, time_s - first_time_s, image)
+            if sequence is not None:
+                # the names' numbers and times; showinfo restarts its count when an image's size
+                # changes the filter graph, so the position is counted here
+                yield DecodedFrame(
+                    sequence.frame_number(position), sequence.time_s[position], image
+                )
+            else:
+                yield DecodedFrame(index, time_s - first_time_s, image)
+            position += 1
         if proc.wait() != 0:
             raise LivedanceError(f"ffmpeg could not decode {path}: {_last_error(''.join(tail))}")
     finally:
@@ -237,7 +265,7 @@ class FrameSampler:
 
 
 def iter_samples(
-    path: Path,
+    path: VideoInput,
     fps: float,
     filters: Sequence[str] = (),
     *,
