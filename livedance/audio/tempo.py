@@ -253,6 +253,8 @@ class PulseEstimator:
         fold counted as far as it marks one place of the beat over the longer memory
         ``long_weights``."""
         whole = self._fold_profile(x, weights, period_frames)
+        if self.kick_weight == 0.0:  # the kick has no say: the bass folds change nothing
+            return _peak_ago(whole, period_frames)
         bass = self._fold_profile(x_bass, weights, period_frames)
         long_bass = _scaled(self._fold_profile(x_bass, long_weights, period_frames))
         # The kick band has a say only where it lands at one place of the beat: four on the

@@ -51,23 +51,38 @@ NOVELTY_WEIGHT = 0.1
 """A novelty boundary's weight against a line end's (a line's strength, 0.12-0.4): when two
 boundaries are too close, the line end stays."""
 
+CALM = 0.5
+"""Novelty under this fraction of its median, around a beat, says the music runs on there."""
+
+ADJACENT = 0.75
+"""A line at least this fraction of its lag long runs on from its source (x x, not x ... x)."""
+
+LOOP_OVERLAP = 0.8
+"""A line whose lag is under this fraction of its length overlaps its source: a loop."""
+
 NOVELTY_UNIT_CUT = 0.5
 """... and this high, near a cut at the length of a section that does not repeat, confirms it."""
 
 
 @dataclass(frozen=True)
 class BeatSection:
-    """A section in beat indices, with the key shift of a repeat relative to its original."""
+    """A section in beat indices, with the key shift of a repeat relative to its original and
+    its lag, in beats and once measured in seconds (None: the difference of the two starts)."""
 
     start_beat: int
     end_beat: int
     label: str
     repeats: int | None = None
     shift: int = 0
+    lag_beats: int | None = None
+    lag_s: float | None = None
 
 
 def select_lines(lines: list[RepeatLine]) -> list[RepeatLine]:
     """Keep the lines that say something new about the form, strongest first.
+
+    A riff looping within one section (a recording's four-bar groove, played over and over) is
+    not a section repeat (`_loops`).
 
     A line is dropped when it duplicates a kept one (same lag within a beat, overlapping) or when
     its span and its source both lie inside the two spans of one kept line: a phrase repeating
@@ -81,10 +96,62 @@ def select_lines(lines: list[RepeatLine]) -> list[RepeatLine]:
     """
     kept: list[RepeatLine] = []
     for line in lines:
+        if _loops(line, lines):
+            continue
         if any(_duplicate(line, other) or _implied(line, other) for other in kept):
             continue
         kept.append(line)
     return kept
+
+
+def unmarked_lines(
+    lines: list[RepeatLine], novelty: npt.NDArray[np.float64], *, min_section_beats: int
+) -> list[RepeatLine]:
+    """The kept lines no change in the music marks, where the music marks the strongest one.
+
+    In a recording a section repeat starts and ends where the music changes, and the novelty
+    peaks there: when the strongest line's ends (inside the song) mostly have a peak near them,
+    the curve can be trusted, and a line none of whose ends has one is a phrase or groove
+    repeating inside a section (two four-bar halves of one part), not a section repeat. Where
+    the strongest line's ends have no peaks (sections that differ only in chords and tune), no
+    line is judged by the curve.
+
+    Args:
+        lines: kept lines, strongest first.
+        novelty: Foote novelty per beat, peak 1.
+        min_section_beats: shortest section.
+
+    Returns:
+        The unmarked lines, for the sections to leave out (and the plot to name).
+    """
+    if not lines:
+        return []
+    peaks = novelty_peaks(novelty, min_distance=min_section_beats // 2)
+    n_beats = len(novelty)
+
+    def marked(line: RepeatLine) -> tuple[int, int]:
+        ends = [
+            b
+            for b in (line.start_beat, line.end_beat, *line.source)
+            if BOUNDARY_TOLERANCE_BEATS < b < n_beats - 1 - BOUNDARY_TOLERANCE_BEATS
+        ]
+        near = sum(
+            any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS and h >= NOVELTY_PEAK
+                for p, h in peaks.items())
+            for b in ends
+        )  # fmt: skip
+        return near, len(ends)
+
+    near, total = marked(lines[0])
+    if total == 0 or near < NOVELTY_AGREEMENT * total:
+        return []
+    return [
+        line
+        for line in lines[1:]
+        if line.length_beats >= ADJACENT * line.lag_beats
+        and (m := marked(line))[0] == 0
+        and m[1] > 0
+    ]
 
 
 def build_sections(
@@ -108,14 +175,16 @@ def build_sections(
         Sections in time order; a repeat points at the first section of its group.
     """
     peaks = None if novelty is None else novelty_peaks(novelty, min_distance=min_section_beats // 2)
-    bounds = _boundaries(lines, n_beats=n_beats, min_section_beats=min_section_beats, peaks=peaks)
+    bounds = _boundaries(
+        lines, n_beats=n_beats, min_section_beats=min_section_beats, peaks=peaks, novelty=novelty
+    )
     spans = list(itertools.pairwise(bounds))
-    edges: dict[int, list[tuple[int, int]]] = {i: [] for i in range(len(spans))}
+    edges: dict[int, list[tuple[int, int, int]]] = {i: [] for i in range(len(spans))}
     for line in lines:
         for j, i in _line_edges(line, spans):
             # Traversing an edge adds its value to the key: j is i up ``shift``.
-            edges[i].append((j, line.shift))
-            edges[j].append((i, -line.shift))
+            edges[i].append((j, line.shift, line.lag_beats))
+            edges[j].append((i, -line.shift, -line.lag_beats))
     return _label(spans, edges)
 
 
@@ -182,7 +251,10 @@ def to_sections(
         start_s = float(beat_times_s[s.start_beat])
         lag_s = None
         if s.repeats is not None:
-            lag_s = round(start_s - float(beat_times_s[beat_sections[s.repeats].start_beat]), 3)
+            lag_s = s.lag_s
+            if lag_s is None:
+                lag_s = start_s - float(beat_times_s[beat_sections[s.repeats].start_beat])
+            lag_s = round(lag_s, 3)
         out.append(
             Section(
                 start_s=round(start_s, 4),
@@ -217,6 +289,28 @@ def _line_edges(line: RepeatLine, spans: list[tuple[int, int]]) -> list[tuple[in
     return out
 
 
+def _loops(line: RepeatLine, lines: list[RepeatLine]) -> bool:
+    """Whether the line is part of a loop: it overlaps its own source (its lag is under
+    `LOOP_OVERLAP` of its length), or another line over the same music lies at twice or three
+    times the lag of one of the two that runs right on from its source (or a half or a third).
+    A groove that keeps going lies at every multiple of its period; a section that returns
+    after others (B in A B A B C B, at 32 and 64 beats) runs on from neither source."""
+    if line.lag_beats < LOOP_OVERLAP * line.length_beats:
+        return True
+    for other in lines:
+        overlap = min(line.end_beat, other.end_beat) - max(line.start_beat, other.start_beat)
+        if other is line or overlap < 0.5 * min(line.length_beats, other.length_beats):
+            continue
+        short, long_ = sorted((line, other), key=lambda a: a.lag_beats)
+        if short.length_beats < short.lag_beats - BOUNDARY_TOLERANCE_BEATS:
+            continue  # a section returning every so often (B in A B A B C B), not a groove
+        if any(
+            abs(long_.lag_beats - k * short.lag_beats) <= BOUNDARY_TOLERANCE_BEATS for k in (2, 3)
+        ):
+            return True
+    return False
+
+
 def _duplicate(a: RepeatLine, b: RepeatLine) -> bool:
     if abs(a.lag_beats - b.lag_beats) > 1:
         return False
@@ -246,6 +340,7 @@ def _boundaries(
     n_beats: int,
     min_section_beats: int,
     peaks: dict[int, float] | None,
+    novelty: npt.NDArray[np.float64] | None = None,
 ) -> list[int]:
     """Beat indices of section boundaries.
 
@@ -282,7 +377,9 @@ def _boundaries(
             _add_near(weight, b, NOVELTY_WEIGHT * height)
     _mirror(weight, lines, n_beats=n_beats)
     bounds = _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
-    cuts = _evident_cuts(bounds, lines, peaks, min_section_beats=min_section_beats)
+    cuts = _evident_cuts(
+        bounds, lines, peaks, min_section_beats=min_section_beats, calm=_calm(novelty)
+    )
     if not cuts:
         return bounds
     weight = {b: weight[b] for b in bounds}
@@ -329,23 +426,28 @@ def _evident_cuts(
     peaks: dict[int, float] | None,
     *,
     min_section_beats: int,
+    calm: set[int] | None = None,
 ) -> dict[int, float]:
     """Cuts inside repeated stretches, each backed by the music.
 
-    A repeated stretch at least two sections long is cut at its strong novelty peaks. Failing
-    those, the unit cuts (a stretch two to four times as long as a section that does not repeat)
-    are kept at a clear novelty peak near them, or where there is no (trusted) novelty curve. A
-    stretch that one line alone repeats, twice the unit, is halved without a peak (A B C A B:
-    "A B" returns as one piece); a stretch several lines repeat as a whole stays whole.
+    A repeated stretch at least two sections long is cut at its strong novelty peaks. The unit
+    cuts (a stretch two to four times as long as a section that does not repeat) are kept at a
+    clear novelty peak near them. Without one they cut only where there is no (trusted) novelty
+    curve, or where one line alone repeats a stretch twice the unit (A B C A B: "A B" returns
+    as one piece) and the music is not ``calm`` there: a boundary inside a repeat needs a
+    change in the music, not only a neighbour's length.
     """
     out: dict[int, float] = {}
     spans = list(itertools.pairwise(bounds))
     covered = [any(_covers(line, s0, s1) for line in lines) for s0, s1 in spans]
+    clear = {b: h for b, h in (peaks or {}).items() if h >= NOVELTY_UNIT_CUT}
     for (s0, s1), repeated in zip(spans, covered, strict=True):
         if not repeated or s1 - s0 < 2 * min_section_beats:
             continue
-        for b, height in (peaks or {}).items():
-            if height >= NOVELTY_INSIDE and s0 + min_section_beats <= b <= s1 - min_section_beats:
+        for b, height in clear.items():
+            if not s0 + min_section_beats <= b <= s1 - min_section_beats:
+                continue
+            if height >= NOVELTY_INSIDE:
                 out[b] = NOVELTY_WEIGHT * height
     reach = max(BOUNDARY_TOLERANCE_BEATS, min_section_beats // 4)
     cuts = _unit_cuts(bounds, lines, min_section_beats=min_section_beats)
@@ -353,20 +455,26 @@ def _evident_cuts(
         stretch = next((s0, s1) for s0, s1 in spans if s0 < cut < s1)
         if any(stretch[0] < o < stretch[1] for o in out):
             continue  # the novelty already cut this stretch
-        near = {
-            b: h
-            for b, h in (peaks or {}).items()
-            if abs(b - cut) <= reach and h >= NOVELTY_UNIT_CUT
-        }
+        near = {b: h for b, h in clear.items() if abs(b - cut) <= reach}
         if near:
             out[max(near, key=lambda b: near[b])] = 0.5
         elif peaks is None or (
             sum(stretch[0] < c < stretch[1] for c in cuts) == 1
             and sum(_covers(line, *stretch) for line in lines) == 1
+            and cut not in (calm or set())
         ):
-            # A B C A B: "A B" returns as one piece (one line), twice C's length
             out[cut] = 0.5
     return out
+
+
+def _calm(novelty: npt.NDArray[np.float64] | None) -> set[int]:
+    """Beats where the music runs on unchanged: the novelty within a beat stays under
+    `CALM` times its median (a recording in the middle of a part; a synthesized song's section
+    change without a new sound still measures about its median)."""
+    if novelty is None or len(novelty) == 0:
+        return set()
+    near = scipy.ndimage.maximum_filter1d(novelty, 3)
+    return {int(b) for b in np.flatnonzero(near < CALM * float(np.median(novelty)))}
 
 
 def _mirror(weight: dict[int, float], lines: list[RepeatLine], *, n_beats: int) -> None:
@@ -442,37 +550,46 @@ def _covers(line: RepeatLine, s0: int, s1: int) -> bool:
 
 
 def _label(
-    spans: list[tuple[int, int]], edges: dict[int, list[tuple[int, int]]]
+    spans: list[tuple[int, int]], edges: dict[int, list[tuple[int, int, int]]]
 ) -> list[BeatSection]:
-    """Letters by connected group in order of first appearance; repeats point at the first."""
+    """Letters by connected group in order of first appearance; repeats point at the first.
+
+    A repeat's lag is the sum of the lines' lags on the way from the first (the music's own
+    offset, exact to the beat), not the difference of the two sections' starts, which each
+    boundary's own error moves.
+    """
     group_of: dict[int, int] = {}
     shift_of: dict[int, int] = {}
+    offset_of: dict[int, int] = {}
     letters: list[str] = []
     for first in range(len(spans)):
         if first in group_of:
             continue
         group = len(letters)
         letters.append(_letter(group))
-        group_of[first], shift_of[first] = group, 0
+        group_of[first], shift_of[first], offset_of[first] = group, 0, 0
         queue = deque([first])
         while queue:
             i = queue.popleft()
-            for j, shift in edges[i]:
+            for j, shift, lag in edges[i]:
                 if j not in group_of:
                     group_of[j], shift_of[j] = group, (shift_of[i] + shift) % 12
+                    offset_of[j] = offset_of[i] + lag
                     queue.append(j)
     firsts: dict[int, int] = {}
     out = []
     for i, (s0, s1) in enumerate(spans):
         group = group_of[i]
         original = firsts.setdefault(group, i)
+        repeats = None if original == i else original
         out.append(
             BeatSection(
                 start_beat=s0,
                 end_beat=s1,
                 label=letters[group],
-                repeats=None if original == i else original,
+                repeats=repeats,
                 shift=(shift_of[i] - shift_of[original]) % 12,
+                lag_beats=None if repeats is None else offset_of[i] - offset_of[original],
             )
         )
     return out
