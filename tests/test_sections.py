@@ -13,6 +13,7 @@ from offline.analysis.sections import (
     build_sections,
     line_outcomes,
     select_lines,
+    to_sections,
     unmarked_lines,
 )
 
@@ -62,3 +63,15 @@ def test_a_phrase_repeating_where_the_music_does_not_change_is_left_out() -> Non
     # where the strongest line is not marked (chords-only sections), no line is judged
     flat = _novelty(100, {45: 1.0})
     assert unmarked_lines([section_repeat, phrase], flat, min_section_beats=8) == []
+
+
+def test_a_repeats_lag_is_the_lag_of_its_music_not_of_its_section_starts() -> None:
+    """A B A C B whose two lines disagree by two beats on where B starts (one line's source ends
+    at 36, the other's starts at 34): B' lags B by its line's 106 beats, not by 140 - 36."""
+    lines = [_line(84, 120, 84), _line(140, 188, 106)]
+    found = build_sections(lines, n_beats=188, min_section_beats=14)
+    b_again = next(s for s in found if s.start_beat == 140)
+    assert b_again.repeats is not None and b_again.lag_beats == 106
+    beat_times_s = np.arange(189) * 0.5
+    sections = to_sections(found, beat_times_s)
+    assert sections[found.index(b_again)].lag_s == 53.0

@@ -211,7 +211,10 @@ def to_sections(
         if s.repeats is not None:
             lag_s = s.lag_s
             if lag_s is None:
-                lag_s = start_s - float(beat_times_s[beat_sections[s.repeats].start_beat])
+                source = beat_sections[s.repeats].start_beat
+                if s.lag_beats is not None and s.start_beat - s.lag_beats >= 0:
+                    source = s.start_beat - s.lag_beats
+                lag_s = start_s - float(beat_times_s[source])
             lag_s = round(lag_s, 3)
         out.append(
             Section(
