@@ -2,12 +2,14 @@
 
 Three kinds of songs:
 - synthesized (chord progressions on the project's drum kit), three sets drawn from seeds;
-- arranged from real recordings (`realset.arrange`: segments of ``shared/data/music`` and the demo
-  song in known forms), a tuning part and a held-out part that is only ever scored;
+- arranged from real recordings (`realset.arrange`: segments of ``shared/data/music``, the tai chi
+  video's soundtrack and the demo song in known forms): a tuning part, a dev part (the first
+  held-out part, tuned on since) and an unseen part drawn from a seed, never tuned on, reported
+  apart;
 - the real recordings themselves, for speed: decode and analysis timed apart in one run.
 
 Run:  python benchmarks/bench_analysis.py [--music ../shared/data/music] [--out benchmarks/results]
-      [--sets synth,arranged,real]
+      [--sets synth,arranged,real] [--parts tuning,dev,unseen]
 pychorus (the paper's published implementation; one chorus start per song) is compared when it
 imports, e.g. run with a throwaway venv:
   python -m venv /tmp/chorus --system-site-packages
@@ -21,8 +23,6 @@ import argparse
 import json
 import logging
 import os
-import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -31,12 +31,14 @@ import mir_eval
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from realset.arrange import HELD_OUT as ARRANGED_HELD_OUT
+from realset.arrange import DEV as ARRANGED_DEV
 from realset.arrange import TUNING as ARRANGED_TUNING
+from realset.arrange import UNSEEN as ARRANGED_UNSEEN
 from realset.arrange import build_all, default_cache
 
 from livedance.audio.composer import compose_song
 from livedance.audio.io import content_sha256, load_audio
+from livedance.measure import machine
 from livedance.songplan import Section
 from offline.analysis import ANALYSIS_VERSION, analyze_audio
 
@@ -55,6 +57,10 @@ HELD_OUT = (7, 300, ("ABACB", "AABAB", "ABABCB", "ABCAB", "ABCBA"))
 
 FRESH = (11, 500, ("ABACB", "AABAB", "ABABCB", "ABCAB", "ABCBA"))
 """Drawn last and scored once, after all tuning: the honest figure."""
+
+
+ARRANGED_PARTS = {"tuning": ARRANGED_TUNING, "dev": ARRANGED_DEV, "unseen": ARRANGED_UNSEEN}
+"""The parts of the arranged set; only ``unseen`` was never tuned on."""
 
 
 def _cases(n: int, spec: tuple[int, int, tuple[str, ...]] = TUNING) -> list[dict]:
@@ -152,9 +158,9 @@ def bench_arranged(songs: list) -> list[dict]:
         truth = song.truth
         started = time.perf_counter()
         audio = load_audio(song.wav)
-        decoded = time.perf_counter()
+        decoded, cpu = time.perf_counter(), time.process_time()
         plan = analyze_audio(audio, sha256=song.name)
-        elapsed = time.perf_counter() - decoded
+        elapsed, cpu = time.perf_counter() - decoded, time.process_time() - cpu
         ref = np.array([[s["start_s"], s["end_s"]] for s in truth["sections"]])
         ref_labels = [s["label"] for s in truth["sections"]]
         est = np.array([[s.start_s, s.end_s] for s in plan.sections])
@@ -192,6 +198,7 @@ def bench_arranged(songs: list) -> list[dict]:
             "duration_s": round(audio.duration_s, 1),
             "decode_s": round(decoded - started, 3),
             "analysis_s": round(elapsed, 3),
+            "analysis_cpu_s": round(cpu, 3),
         }
         rows.append(row)
         print(json.dumps(row))
@@ -212,9 +219,9 @@ def bench_real(folder: Path, with_pychorus: bool) -> list[dict]:
     for path in sorted(folder.glob("*.ogg")):
         started = time.perf_counter()
         audio = load_audio(path)
-        decoded = time.perf_counter()
+        decoded, cpu = time.perf_counter(), time.process_time()
         plan = analyze_audio(audio, sha256=content_sha256(path))
-        elapsed = time.perf_counter() - decoded
+        elapsed, cpu = time.perf_counter() - decoded, time.process_time() - cpu
         row = {
             "song": path.name,
             "duration_s": round(audio.duration_s, 1),
@@ -226,6 +233,9 @@ def bench_real(folder: Path, with_pychorus: bool) -> list[dict]:
             "decode_s": round(decoded - started, 3),
             "analysis_s": round(elapsed, 3),
             "analysis_percent_of_duration": round(100 * elapsed / audio.duration_s, 2),
+            # CPU time of this process (all its threads): what the analysis costs whatever else
+            # the machine runs
+            "analysis_cpu_s": round(cpu, 3),
         }
         if with_pychorus:
             import librosa
@@ -254,20 +264,9 @@ def _arranged_summary(rows: list[dict]) -> dict:
         "analysis_percent_of_duration": round(
             100 * sum(r["analysis_s"] for r in rows) / duration, 2
         ),
-    }
-
-
-def _machine() -> dict:
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        cpuinfo = ""
-    flags = sorted(set(re.findall(r"\b(avx512f|avx2)\b", cpuinfo)))
-    model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
-    return {
-        "cpu": model.group(1) if model else platform.processor(),
-        "cpu_flags": flags,
-        "cpus": os.cpu_count(),
+        "analysis_cpu_percent_of_duration": round(
+            100 * sum(r["analysis_cpu_s"] for r in rows) / duration, 2
+        ),
     }
 
 
@@ -296,13 +295,15 @@ def main() -> None:
     parser.add_argument("--synth", type=int, default=15, help="number of synthesized songs")
     parser.add_argument("--cache", type=Path, default=default_cache(), help="arranged songs")
     parser.add_argument("--sets", default="synth,arranged,real", help="which to run")
+    parser.add_argument("--parts", default="tuning,dev,unseen", help="arranged parts to score")
     parser.add_argument("--name", default="analysis", help="results file stem")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     sets = set(args.sets.split(","))
     with_pychorus = _have_pychorus()
     print("pychorus:", "compared" if with_pychorus else "not importable; skipped")
-    out: dict = {"analysis_version": ANALYSIS_VERSION, "machine": _machine(), "summary": {}}
+    out: dict = {"analysis_version": ANALYSIS_VERSION, "machine": machine.describe(), "summary": {}}
+    out["machine"]["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
     if "synth" in sets:
         synth = bench_synth(args.synth, with_pychorus)
         held_out = bench_synth(args.synth, with_pychorus, HELD_OUT)
@@ -314,7 +315,9 @@ def main() -> None:
         }
         out |= {"synth": synth, "synth_held_out": held_out, "synth_fresh": fresh}
     if "arranged" in sets and args.music.is_dir():
-        for part, arrangements in (("tuning", ARRANGED_TUNING), ("held_out", ARRANGED_HELD_OUT)):
+        for part, arrangements in ARRANGED_PARTS.items():
+            if part not in args.parts.split(","):
+                continue
             rows = bench_arranged(build_all(arrangements, music=args.music, cache=args.cache))
             out["summary"][f"arranged_{part}"] = _arranged_summary(rows)
             out[f"arranged_{part}"] = rows
@@ -333,7 +336,12 @@ def _markdown(out: dict) -> str:
     lines = [
         f"# Song analysis (analysis version {out['analysis_version']})",
         "",
-        f"Machine: {m['cpu']}, {m['cpus']} CPUs, flags {' '.join(m['cpu_flags']) or 'none'}"
+        f"Machine: {m['cpu']}, {m['cores']} usable cores, flags {m['cpu_flags']}"
+        + (
+            f", load average {m['load_average_before']} before the run"
+            if "load_average_before" in m
+            else ""
+        )
         + (
             f", load average {m['load_average_after']} after the speed run"
             if "load_average_after" in m
@@ -358,14 +366,14 @@ def _markdown(out: dict) -> str:
                 f" {r['mean_pairwise_f']} | {r['mean_beat_f']} |"
             )
         lines.append("")
-    arranged = [k for k in ("arranged_tuning", "arranged_held_out") if k in summary]
+    arranged = [f"arranged_{k}" for k in ARRANGED_PARTS if f"arranged_{k}" in summary]
     if arranged:
         lines += [
             "## Songs arranged from real recordings (repeat start and lag within 1 s)",
             "",
             "| part | songs | repeats found | false repeats | boundary F (0.5 s) |"
-            " boundary F (3 s) | pairwise F | analysis, % of duration |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            " boundary F (3 s) | pairwise F | analysis, % of duration | CPU, % of duration |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for k in arranged:
             r = summary[k]
@@ -373,18 +381,26 @@ def _markdown(out: dict) -> str:
                 f"| {k.removeprefix('arranged_')} | {r['songs']} | {r['repeats_found']} |"
                 f" {r['false_repeats']} | {r['mean_boundary_f_0.5s']} |"
                 f" {r['mean_boundary_f_3s']} | {r['mean_pairwise_f']} |"
-                f" {r['analysis_percent_of_duration']} |"
+                f" {r['analysis_percent_of_duration']} | {r['analysis_cpu_percent_of_duration']} |"
             )
-        lines += [
-            "",
-            "| song | truth | found | repeats | F (0.5 s) | F (3 s) | pairwise F |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
         for k in arranged:
+            title = (
+                "The unseen part (drawn from a seed, never tuned on)"
+                if k == "arranged_unseen"
+                else f"The {k.removeprefix('arranged_')} part"
+            )
+            lines += [
+                "",
+                f"### {title}",
+                "",
+                "| song | truth | found | repeats | false | F (0.5 s) | F (3 s) | pairwise F |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            ]
             for r in out[k]:
                 lines.append(
                     f"| {r['song']} | {r['truth']} | {r['found']} | {r['repeats_found']} |"
-                    f" {r['boundary_f_0.5s']} | {r['boundary_f_3s']} | {r['pairwise_f']} |"
+                    f" {r['false_repeats']} | {r['boundary_f_0.5s']} | {r['boundary_f_3s']} |"
+                    f" {r['pairwise_f']} |"
                 )
         lines.append("")
     if out.get("real"):
@@ -392,16 +408,17 @@ def _markdown(out: dict) -> str:
             "## Speed on the real recordings (one run; decode and analysis timed apart)",
             "",
             "| song | duration (s) | decode (s) | analysis (s) | analysis, % of duration |"
-            " sections | bars |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            " analysis CPU (s) | sections | bars |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in out["real"]:
             if "duration_s" not in r:
-                lines.append(f"| {r['song']} | | | {r['analysis_s']} | | | |")
+                lines.append(f"| {r['song']} | | | {r['analysis_s']} | | | | |")
                 continue
             lines.append(
                 f"| {r['song']} | {r['duration_s']} | {r['decode_s']} | {r['analysis_s']} |"
-                f" {r['analysis_percent_of_duration']} | {r['sections']} | {r['bars']} |"
+                f" {r['analysis_percent_of_duration']} | {r['analysis_cpu_s']} | {r['sections']} |"
+                f" {r['bars']} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -1,10 +1,15 @@
 """Songs arranged from real recordings, with their sections, repeats and lags exactly known.
 
+The benchmark songs of `benchmarks/bench_analysis.py` for song structure (the ``song.wav
+--analyze--> song plan`` step), in three parts: ``TUNING`` (tune freely), ``DEV`` (the first
+held-out part, looked at once its figures were in: now tuned on too) and ``UNSEEN`` (drawn from a
+seed by `draw_arrangements`, never tuned on, reported apart).
+
 The synthesized benchmark songs are chord progressions on the project's own drum kit; real music
 is denser, its sections are not built from four-bar chord loops, and its timbre changes. These
 songs cut segments out of the real recordings in ``shared/data/music`` and out of the demo song,
 and arrange them in forms (A B A C B, A B C A B, A A B A, a verse-chorus form whose last chorus is
-transposed, A B C D with no repeats). Each label is one segment of one recording, so every
+transposed, A B C D with no repeats, an intro and an outro around A B A). Each label is one segment of one recording, so every
 occurrence of a label is the same audio (transposed with librosa's pitch shift where the form
 says so), and no two labels of a song come from the same recording (a recording's own repeats
 would otherwise make two labels sound alike). Segments start on a beat of their recording and
@@ -50,6 +55,8 @@ SOURCES = {
     "vibe": "Kevin_MacLeod_-_Vibe_Ace.ogg",
     "dnb": "admiralbob77_-_Choice_-_Drum-bass.ogg",
     "demo": "",  # livedance.audio.composer.demo_song
+    # the soundtrack of the tai chi video: a recording none of the tuned parts use
+    "taichi": "../video/taichi2.mp4",
 }
 
 
@@ -93,7 +100,7 @@ TUNING = (
 )  # fmt: skip
 """The part the section finder may be tuned on."""
 
-HELD_OUT = (
+DEV = (
     Arrangement("h1-ABACB", "ABACB", {"A": Part("vibe", 12.0, 18.0),
                                       "B": Part("fishin", 25.0, 24.0),
                                       "C": Part("demo", 50.0, 10.0)}),
@@ -109,7 +116,77 @@ HELD_OUT = (
                                     "C": Part("demo", 64.0, 16.0),
                                     "D": Part("vibe", 8.0, 32.0)}),
 )  # fmt: skip
-"""Never tuned on: scored only to report."""
+"""The first held-out part: reported once untuned (analysis version 9: 7/9 repeats, boundary
+F (3 s) 0.62), then looked at and tuned on: the development part."""
+
+UNSEEN_SEED = 1717
+"""Seed of the unseen part's draw (`draw_arrangements`)."""
+
+UNSEEN_FORMS = (
+    ("u1-ABACB", "ABACB", {}),
+    ("u2-ABCAB", "ABCAB", {}),
+    ("u3-AABA", "AABA", {}),
+    ("u4-VCVCC", "VCVCC", {4: -2}),  # the last chorus a whole tone down
+    ("u5-ABCD", "ABCD", {}),
+    ("u6-IABAO", "IABAO", {}),  # intro, A B A, outro
+    ("u7-VCVCBC", "VCVCBC", {5: 1}),  # the last chorus a semitone up
+)
+"""(name, form, shifts by occurrence) of the unseen part; sources, starts and lengths are drawn."""
+
+
+SOURCE_DURATIONS_S = {"fishin": 133.0, "vibe": 61.4, "dnb": 25.0, "demo": 82.0, "taichi": 30.0}
+"""Length of each source recording (the demo song: 40 bars at 120 BPM)."""
+
+
+def draw_arrangements(
+    seed: int,
+    forms: tuple[tuple[str, str, dict[int, int]], ...],
+    *,
+    avoid: tuple[Arrangement, ...] = (),
+    durations_s: dict[str, float] | None = None,
+) -> tuple[Arrangement, ...]:
+    """Arrangements with each label's recording, start and length (8-32 s) drawn from ``seed``.
+
+    Each song takes distinct recordings for its labels; a segment starts at least 4 s away from
+    every segment of the same recording in ``avoid`` (the tuned parts), so the unseen part cuts
+    other music wherever the recording is long enough.
+
+    Args:
+        seed: the draw's seed.
+        forms: (name, form, shifts) per song.
+        avoid: arrangements whose segment starts the draw keeps away from.
+        durations_s: each source's length (default `SOURCE_DURATIONS_S`).
+
+    Returns:
+        One arrangement per form.
+    """
+    durations_s = durations_s or SOURCE_DURATIONS_S
+    rng = np.random.default_rng(seed)
+    used: dict[str, list[float]] = {}
+    for arr in avoid:
+        for part in arr.parts.values():
+            used.setdefault(part.source, []).append(part.start_s)
+    out = []
+    for name, form, shifts in forms:
+        labels = list(dict.fromkeys(form))
+        sources = rng.permutation(sorted(durations_s))[: len(labels)]
+        parts = {}
+        for label, source in zip(labels, sources, strict=True):
+            source = str(source)
+            longest_s = min(32.0, durations_s[source] - 2.0)
+            for _ in range(100):
+                length_s = round(float(rng.uniform(8.0, longest_s)), 1)
+                start_s = round(float(rng.uniform(0.0, durations_s[source] - length_s - 1.0)), 1)
+                if all(abs(start_s - u) >= 4.0 for u in used.get(source, [])):
+                    break
+            used.setdefault(source, []).append(start_s)
+            parts[label] = Part(source, start_s, length_s)
+        out.append(Arrangement(name, form, parts, shifts=dict(shifts)))
+    return tuple(out)
+
+
+UNSEEN = draw_arrangements(UNSEEN_SEED, UNSEEN_FORMS, avoid=TUNING + DEV)
+"""Drawn once after all tuning on ``TUNING`` and ``DEV``; never tuned on, reported apart."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +327,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=default_cache())
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    for part, arrangements in (("tuning", TUNING), ("held_out", HELD_OUT)):
+    for part, arrangements in (("tuning", TUNING), ("dev", DEV), ("unseen", UNSEEN)):
         for song in build_all(arrangements, music=args.music, cache=args.cache):
             print(part, song.wav, song.truth["form"], f"{song.truth['duration_s']:.1f} s")
 

@@ -108,6 +108,26 @@ class PulseEstimate:
         return 60.0 / self.period_s
 
 
+@dataclass(frozen=True)
+class _CombLayout:
+    """Where the comb reads the autocorrelation for one window length (`_periodicity`).
+
+    Attributes:
+        shape: (tempos, multiples) of the comb's lag table.
+        max_lag: the longest lag read, in frames.
+        groups: per half width of the lag's tolerance: the flat table cells and the lags
+            (frames) read there.
+        count: lags per tempo within ``max_lag``.
+        overlap: the recency weights summed over the overlap at each lag.
+    """
+
+    shape: tuple[int, int]
+    max_lag: int
+    groups: tuple[tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]], ...]
+    count: npt.NDArray[np.int64]
+    overlap: FloatArray
+
+
 class PulseEstimator:
     """Keeps a sliding window of novelty and estimates tempo and phase from it on request.
 
@@ -158,6 +178,8 @@ class PulseEstimator:
         log_dev = np.log2(self._bpms / PRIOR_BPM) / PRIOR_OCTAVES
         self._prior = np.exp(-0.5 * log_dev**2)
         self._support = [(GRID_PER_OCTAVE, 0.5), (2 * GRID_PER_OCTAVE, 0.25)]
+        self._comb_full: _CombLayout | None = None  # `_comb` of a full window
+        self._recency_full: tuple[FloatArray, FloatArray] | None = None  # `_recency` of one
 
     def push(self, novelty: float, *, bass: float | None = None, body: float | None = None) -> None:
         """Append one novelty value (one hop).
@@ -196,8 +218,7 @@ class PulseEstimator:
         if n < min_history_s * self.frame_rate_hz:
             return None
         x = self._window(n)
-        age_s = (n - 1 - np.arange(n)) / self.frame_rate_hz
-        weights = 0.5 ** (age_s / self.half_life_s)
+        weights, level_weights = self._recency(n)
         periodicity = self._periodicity(x, weights)
         strength = periodicity[self._first :]
         salience = strength.copy()
@@ -214,7 +235,6 @@ class PulseEstimator:
             best /= 2
         while best < self.min_bpm and best * 2 <= self.max_bpm:
             best *= 2
-        level_weights = 0.5 ** (age_s / (LEVEL_HALF_LIFE_FACTOR * self.half_life_s))
         x_body = self._window(n, self._body_ring)
         bpm = self._metrical_level(best, x, x_body, level_weights, prefer_period_s)
         if not self.min_bpm <= bpm <= self.max_bpm:  # a range narrower than an octave
@@ -235,6 +255,20 @@ class PulseEstimator:
             time_s=now_s, period_s=60.0 / bpm, beat_s=beat_s, strength=float(strength[k])
         )
 
+    def _recency(self, n: int) -> tuple[FloatArray, FloatArray]:
+        """Weights of the newest ``n`` values, oldest first: for the tempo and phase, and the
+        longer memory of the metrical level (kept once the window is full)."""
+        if self._recency_full is not None and n == self._size:
+            return self._recency_full
+        age_s = (n - 1 - np.arange(n)) / self.frame_rate_hz
+        weights = (
+            0.5 ** (age_s / self.half_life_s),
+            0.5 ** (age_s / (LEVEL_HALF_LIFE_FACTOR * self.half_life_s)),
+        )
+        if n == self._size:
+            self._recency_full = weights
+        return weights
+
     def _window(self, n: int, ring: FloatArray | None = None) -> FloatArray:
         """The newest ``n`` values of ``ring`` (the whole novelty by default), oldest first."""
         idx = (self._frames - n + np.arange(n)) % self._size
@@ -253,6 +287,8 @@ class PulseEstimator:
         fold counted as far as it marks one place of the beat over the longer memory
         ``long_weights``."""
         whole = self._fold_profile(x, weights, period_frames)
+        if self.kick_weight == 0.0:  # the kick has no say: the bass folds change nothing
+            return _peak_ago(whole, period_frames)
         bass = self._fold_profile(x_bass, weights, period_frames)
         long_bass = _scaled(self._fold_profile(x_bass, long_weights, period_frames))
         # The kick band has a say only where it lands at one place of the beat: four on the
@@ -287,9 +323,24 @@ class PulseEstimator:
         n = len(y)
         spec = np.fft.rfft(y, 2 * n)
         acf = np.fft.irfft(np.abs(spec) ** 2)[:n]
-        overlap = np.cumsum(weights[::-1])[::-1]  # sum of weights over the overlapping part
-        acf = acf / np.maximum(overlap, 1e-9)
+        comb = self._comb(n, weights)
+        acf = acf / np.maximum(comb.overlap, 1e-9)
         acf = acf / max(acf[0], 1e-12)
+        values = np.zeros(comb.shape)
+        for width, cells, lags in comb.groups:
+            # the filter only needs the lags it is read at (and ``width`` beyond)
+            widened = scipy.ndimage.maximum_filter1d(
+                acf[: comb.max_lag + width + 1], size=2 * width + 1, mode="nearest"
+            )
+            values.flat[cells] = widened[lags]
+        periodicity = np.where(comb.count > 0, values.sum(axis=1) / np.maximum(comb.count, 1), 0.0)
+        return np.clip(periodicity, 0.0, 1.0)
+
+    def _comb(self, n: int, weights: FloatArray) -> _CombLayout:
+        """The comb's lags for a window of ``n`` values (kept once the window is full: every
+        estimate after the first seconds asks for the same one)."""
+        if self._comb_full is not None and n == self._size:
+            return self._comb_full
         max_lag = min(n // 2, int(COMB_SPAN_S * self.frame_rate_hz))
         periods = self.frame_rate_hz * 60.0 / self._grid
         multiples = np.arange(1, int(max_lag / periods.min()) + 1)
@@ -297,14 +348,20 @@ class PulseEstimator:
         valid = lags <= max_lag
         # the best lag within +-(1 frame + 1 %) counts: forgives a slightly wrong period
         half_width = np.ceil(1.0 + 0.01 * lags).astype(int)
-        values = np.zeros_like(lags)
+        groups = []
         for width in np.unique(half_width[valid]):
-            widened = scipy.ndimage.maximum_filter1d(acf, size=2 * width + 1, mode="nearest")
-            pick = valid & (half_width == width)
-            values[pick] = widened[np.round(lags[pick]).astype(int)]
-        count = valid.sum(axis=1)
-        periodicity = np.where(count > 0, values.sum(axis=1) / np.maximum(count, 1), 0.0)
-        return np.clip(periodicity, 0.0, 1.0)
+            cells = np.flatnonzero(valid & (half_width == width))
+            groups.append((int(width), cells, np.round(lags.flat[cells]).astype(int)))
+        layout = _CombLayout(
+            shape=lags.shape,
+            max_lag=max_lag,
+            groups=tuple(groups),
+            count=valid.sum(axis=1),
+            overlap=np.cumsum(weights[::-1])[::-1],  # sum of weights over the overlapping part
+        )
+        if n == self._size:
+            self._comb_full = layout
+        return layout
 
     def _metrical_level(
         self,

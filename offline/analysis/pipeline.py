@@ -26,7 +26,7 @@ from offline.analysis import beats, features, lines, sections, selfsim
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "9"
+ANALYSIS_VERSION = "10"
 """Bumped whenever a code change alters plans: cached plans of another version are recomputed."""
 
 ANALYSIS_SR = 22050
@@ -271,12 +271,16 @@ def _find_sections(
     result.novelty = _novelty(chroma, timbre, grid_times_s, frame_rate_hz=frame_rate_hz,
                               half_width=min_beats)  # fmt: skip
     n_grid = len(grid_times_s) - 1
-    result.lines, result.kept_lines = found, kept
+    unmarked = sections.unmarked_lines(kept, result.novelty, min_section_beats=min_beats)
+    shaping = [line for line in kept if line not in unmarked]
+    result.lines, result.kept_lines = found, shaping + unmarked
     on_grid = sections.build_sections(
-        kept, n_beats=n_grid, min_section_beats=min_beats, novelty=result.novelty
+        shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=result.novelty
     )
-    result.line_notes = sections.line_outcomes(kept, on_grid)
-    for line, note in zip(kept, result.line_notes, strict=True):
+    result.line_notes = sections.line_outcomes(shaping, on_grid) + [
+        "no change in the music at its ends: a phrase repeating inside a section"
+    ] * len(unmarked)
+    for line, note in zip(result.kept_lines, result.line_notes, strict=True):
         if note is not None:
             log.info("line at lag %d beats from beat %d not a repeat: %s", line.lag_beats,
                      line.start_beat, note)  # fmt: skip
@@ -286,8 +290,9 @@ def _find_sections(
 def _to_beats(
     on_grid: list[sections.BeatSection], grid_times_s: FloatArray, beat_times_s: FloatArray
 ) -> list[sections.BeatSection]:
-    """Sections on the frame grid moved to the nearest tracked beats (``repeats`` re-indexed;
-    a section that shrinks to nothing is dropped, and so is any link to it)."""
+    """Sections on the frame grid moved to the nearest tracked beats (``repeats`` re-indexed,
+    lags measured in seconds on the grid; a section that shrinks to nothing is dropped, and so
+    is any link to it)."""
     index = np.abs(grid_times_s[:, None] - beat_times_s[None, :]).argmin(axis=1)
     index[0], index[-1] = 0, len(beat_times_s) - 1
     kept: dict[int, int] = {}
@@ -298,6 +303,11 @@ def _to_beats(
             continue
         kept[i] = len(out)
         repeats = None if s.repeats is None else kept.get(s.repeats)
+        lag_s = None
+        if repeats is not None and s.lag_beats is not None and s.start_beat >= s.lag_beats:
+            # measured on the grid, where the repeat is a line: the tracked beats of the two
+            # occurrences may sit differently
+            lag_s = float(grid_times_s[s.start_beat] - grid_times_s[s.start_beat - s.lag_beats])
         out.append(
             dataclasses.replace(
                 s,
@@ -305,6 +315,8 @@ def _to_beats(
                 end_beat=end,
                 repeats=repeats,
                 shift=s.shift if repeats is not None else 0,
+                lag_beats=None,
+                lag_s=lag_s,
             )
         )
     return out

@@ -80,6 +80,7 @@ def plot_analysis(analysis: SongAnalysis, path: str | Path, *, title: str = "") 
             x0, x1 = beats[line.start_beat], beats[min(line.end_beat, len(beats) - 1)]
             lag_s = line.lag_beats * lag_scale_s
             # solid: a repeat; dashed: kept but no section came of it (and why); dotted: unused
+            # (implied by a kept line, or a loop: `sections.select_lines`)
             kept, note = id(line) in notes, notes.get(id(line))
             style = ":" if not kept else "--" if note else "-"
             den_ax.plot([x0, x1], [lag_s, lag_s], style, color="#59ff59", linewidth=2)
@@ -91,7 +92,8 @@ def plot_analysis(analysis: SongAnalysis, path: str | Path, *, title: str = "") 
         den_ax.set_ylabel("lag (s)")
         den_ax.set_title(
             "denoised (all 12 transpositions), repeat lines: solid = a repeated section,"
-            " dashed = kept but dropped (why), dotted = implied by another",
+            " dashed = kept but dropped (why), dotted = unused (implied by another, or a"
+            " groove looping in one section)",
             loc="left", fontsize=10,
         )  # fmt: skip
     else:

@@ -1,0 +1,287 @@
+"""Where the song's sections start and end: repeat line ends, novelty peaks, cuts in repeats.
+
+The boundary step of `sections` (repeat lines and a novelty curve in, sorted beat indices out).
+The ends of the lines (both where the repeat is and where its original is) vote for boundaries.
+Where no line covers the music (a song without repeats, a section that never returns), the peaks
+of a Foote novelty curve place them, when the curve marks the lines' ends (it does in
+recordings; in music whose sections differ only in chords and tune it does not). A boundary
+inside a repeated stretch needs evidence of its own, a line end or a change in the music: in
+A B C A B, "A B" comes back as one piece, and only the change where A ends cuts it (or C's
+length, where the music is not calm there). Boundaries are mirrored through the lines, and
+sections shorter than the minimum merged away.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+import numpy.typing as npt
+import scipy.ndimage
+
+from offline.analysis.lines import RepeatLine
+
+log = logging.getLogger(__name__)
+
+BOUNDARY_TOLERANCE_BEATS = 2
+"""Line ends this close together mark the same boundary."""
+
+IMPLIED_TOLERANCE = 0.125
+"""A line within this fraction of a kept line's length of its spans counts as implied by it."""
+
+NOVELTY_FLOOR = 0.1
+"""Novelty peaks below this (of the song's highest) are not considered at all."""
+
+NOVELTY_PEAK = 0.3
+"""A novelty peak this high places a boundary where no repeat line covers the music."""
+
+NOVELTY_INSIDE = 0.8
+"""... and this high cuts a repeated stretch (a line end is the other evidence there)."""
+
+NOVELTY_AGREEMENT = 0.5
+"""Share of line ends that need a novelty peak near them for the novelty to place boundaries
+in a song with repeats (synthesized songs 0-0.3, songs arranged from recordings 0.7-1)."""
+
+NOVELTY_WEIGHT = 0.1
+"""A novelty boundary's weight against a line end's (a line's strength, 0.12-0.4): when two
+boundaries are too close, the line end stays."""
+
+CALM = 0.5
+"""Novelty under this fraction of its median, around a beat, says the music runs on there."""
+
+NOVELTY_UNIT_CUT = 0.5
+"""... and this high, near a cut at the length of a section that does not repeat, confirms it."""
+
+
+def novelty_peaks(novelty: npt.NDArray[np.float64], *, min_distance: int) -> dict[int, float]:
+    """Local maxima of the novelty curve at least ``NOVELTY_FLOOR`` high, ``min_distance`` apart.
+
+    Args:
+        novelty: per-beat novelty, peak 1.
+        min_distance: beats; of two closer peaks the higher is kept.
+
+    Returns:
+        Beat index to height.
+    """
+    if len(novelty) < 3:
+        return {}
+    size = 2 * max(1, min_distance) + 1
+    local = scipy.ndimage.maximum_filter1d(novelty, size, mode="constant")
+    idx = np.flatnonzero((novelty >= local) & (novelty >= NOVELTY_FLOOR))
+    return {int(i): float(novelty[i]) for i in idx if 0 < i < len(novelty)}
+
+
+def place_boundaries(
+    lines: list[RepeatLine],
+    *,
+    n_beats: int,
+    min_section_beats: int,
+    peaks: dict[int, float] | None,
+    novelty: npt.NDArray[np.float64] | None = None,
+) -> list[int]:
+    """Beat indices of section boundaries.
+
+    Clustered line ends, mirrored through the lines; novelty peaks where no line covers the
+    music; short sections merged away. Inside a repeated stretch a boundary needs evidence of
+    its own: a line end, or a novelty peak (a long repeated stretch is cut at its strong peaks,
+    or at the length of a section that does not repeat where a peak is near that cut).
+    """
+    votes: dict[int, float] = {}
+    for line in lines:
+        # Where a line stops with the song, the last beat or two may be missing from the beats:
+        # its original's end is a weak vote, for other lines to overrule.
+        open_end = 0.5 if line.end_beat >= n_beats else 1.0
+        ends = (line.start_beat, line.end_beat, line.source[0], line.source[1])
+        for b, vote in zip(ends, (1.0, 1.0, 1.0, open_end), strict=True):
+            votes[b] = votes.get(b, 0.0) + vote * line.strength
+    # Cluster nearby ends; each cluster's boundary is its most voted beat.
+    clusters: list[list[int]] = []
+    for b in sorted(votes):
+        if clusters and b - clusters[-1][-1] <= BOUNDARY_TOLERANCE_BEATS:
+            clusters[-1].append(b)
+        else:
+            clusters.append([b])
+    weight = {max(c, key=lambda b: votes[b]): sum(votes[b] for b in c) for c in clusters}
+    inner = [b for b in weight if BOUNDARY_TOLERANCE_BEATS < b < n_beats - BOUNDARY_TOLERANCE_BEATS]
+    if peaks is not None and not _novelty_agrees(inner, peaks):
+        log.debug("the novelty peaks miss the line ends: boundaries from the lines alone")
+        peaks = None
+    weight[0] = weight[n_beats] = float("inf")
+    spans = [s for line in lines for s in ((line.start_beat, line.end_beat), line.source)]
+    for b, height in (peaks or {}).items():
+        # where no line covers the music, novelty alone places boundaries
+        if height >= NOVELTY_PEAK and not _strictly_inside(b, spans, min_section_beats // 2):
+            _add_near(weight, b, NOVELTY_WEIGHT * height)
+    _mirror(weight, lines, n_beats=n_beats)
+    bounds = _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
+    cuts = _evident_cuts(
+        bounds, lines, peaks, min_section_beats=min_section_beats, calm=_calm(novelty)
+    )
+    if not cuts:
+        return bounds
+    weight = {b: weight[b] for b in bounds}
+    for b, w in cuts.items():
+        _add_near(weight, b, w)
+    _mirror(weight, lines, n_beats=n_beats)
+    return _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
+
+
+def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
+    """Whether most line ends have a novelty peak near them (or there are no line ends).
+
+    In recordings the music changes where a repeat starts or ends, and the novelty peaks there.
+    In music whose sections differ only in their chords and tune, changes inside a section (a
+    new phrase half way) can outweigh those between sections, and the novelty cannot tell where
+    a section ends.
+    """
+    if not line_ends:
+        return True
+    near = sum(
+        any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS and h >= NOVELTY_PEAK for p, h in peaks.items())
+        for b in line_ends
+    )
+    return near >= NOVELTY_AGREEMENT * len(line_ends)
+
+
+def _strictly_inside(b: int, spans: list[tuple[int, int]], margin: int) -> bool:
+    return any(s0 + margin < b < s1 - margin for s0, s1 in spans)
+
+
+def _add_near(weight: dict[int, float], b: int, w: float) -> None:
+    """Add boundary ``b`` unless one is already within the tolerance (which then gains ``w``)."""
+    near = [o for o in weight if abs(o - b) <= BOUNDARY_TOLERANCE_BEATS]
+    if near:
+        o = min(near, key=lambda o: abs(o - b))
+        weight[o] = weight[o] + w
+    else:
+        weight[b] = w
+
+
+def _evident_cuts(
+    bounds: list[int],
+    lines: list[RepeatLine],
+    peaks: dict[int, float] | None,
+    *,
+    min_section_beats: int,
+    calm: set[int] | None = None,
+) -> dict[int, float]:
+    """Cuts inside repeated stretches, each backed by the music.
+
+    A repeated stretch at least two sections long is cut at its strong novelty peaks. The unit
+    cuts (a stretch two to four times as long as a section that does not repeat) are kept at a
+    clear novelty peak near them. Without one they cut only where there is no (trusted) novelty
+    curve, or where one line alone repeats a stretch twice the unit (A B C A B: "A B" returns
+    as one piece) and the music is not ``calm`` there: a boundary inside a repeat needs a
+    change in the music, not only a neighbour's length.
+    """
+    out: dict[int, float] = {}
+    spans = list(itertools.pairwise(bounds))
+    covered = [any(_covers(line, s0, s1) for line in lines) for s0, s1 in spans]
+    clear = {b: h for b, h in (peaks or {}).items() if h >= NOVELTY_UNIT_CUT}
+    for (s0, s1), repeated in zip(spans, covered, strict=True):
+        if not repeated or s1 - s0 < 2 * min_section_beats:
+            continue
+        for b, height in clear.items():
+            if not s0 + min_section_beats <= b <= s1 - min_section_beats:
+                continue
+            if height >= NOVELTY_INSIDE:
+                out[b] = NOVELTY_WEIGHT * height
+    reach = max(BOUNDARY_TOLERANCE_BEATS, min_section_beats // 4)
+    cuts = _unit_cuts(bounds, lines, min_section_beats=min_section_beats)
+    for cut in cuts:
+        stretch = next((s0, s1) for s0, s1 in spans if s0 < cut < s1)
+        if any(stretch[0] < o < stretch[1] for o in out):
+            continue  # the novelty already cut this stretch
+        near = {b: h for b, h in clear.items() if abs(b - cut) <= reach}
+        if near:
+            out[max(near, key=lambda b: near[b])] = 0.5
+        elif peaks is None or (
+            sum(stretch[0] < c < stretch[1] for c in cuts) == 1
+            and sum(_covers(line, *stretch) for line in lines) == 1
+            and cut not in (calm or set())
+        ):
+            out[cut] = 0.5
+    return out
+
+
+def _calm(novelty: npt.NDArray[np.float64] | None) -> set[int]:
+    """Beats where the music runs on unchanged: the novelty within a beat stays under
+    `CALM` times its median (a recording in the middle of a part; a synthesized song's section
+    change without a new sound still measures about its median)."""
+    if novelty is None or len(novelty) == 0:
+        return set()
+    near = scipy.ndimage.maximum_filter1d(novelty, 3)
+    return {int(b) for b in np.flatnonzero(near < CALM * float(np.median(novelty)))}
+
+
+def _mirror(weight: dict[int, float], lines: list[RepeatLine], *, n_beats: int) -> None:
+    """Add, in place, the images of boundaries through the lines: a boundary inside a repeated
+    span is a boundary inside its original too (and back)."""
+    for _ in range(3):
+        added = False
+        for line in lines:
+            for b in list(weight):
+                target = (line.start_beat, line.end_beat)
+                for span, move in ((line.source, line.lag_beats), (target, -line.lag_beats)):
+                    image = b + move
+                    if (
+                        span[0] < b < span[1]
+                        and 0 < image < n_beats
+                        and all(abs(image - other) > BOUNDARY_TOLERANCE_BEATS for other in weight)
+                    ):
+                        weight[image] = 0.5 * weight[b] if weight[b] != float("inf") else 1.0
+                        added = True
+        if not added:
+            break
+
+
+def _merge_short(weight: dict[int, float], *, n_beats: int, min_section_beats: int) -> list[int]:
+    """Sorted boundaries, dropping the weaker end of any section shorter than the minimum."""
+    bounds = sorted(b for b in weight if 0 <= b <= n_beats)
+    while len(bounds) > 2:
+        lengths = np.diff(bounds)
+        k = int(np.argmin(lengths))
+        if lengths[k] >= min_section_beats:
+            break
+        # Drop the weaker end of the shortest section (never the song's own ends).
+        weaker = k if weight[bounds[k]] < weight[bounds[k + 1]] else k + 1
+        del bounds[weaker]
+    return bounds
+
+
+def _unit_cuts(bounds: list[int], lines: list[RepeatLine], *, min_section_beats: int) -> list[int]:
+    """Where to cut repeated stretches that are whole multiples of a section's length.
+
+    Repeats only mark where a repeated stretch starts and ends: in A B C A B, "A B" comes back
+    as one piece, and nothing in the repeats says where A ends. Sections of a song run in equal
+    lengths (4, 8, 16 bars), so a repeated stretch two, three or four times as long as a section
+    that does not repeat (here C, bounded by the repeats around it) is cut into that many equal
+    sections; of several such lengths the longest wins. Only sections of at least four bars
+    serve as the unit.
+    """
+    spans = list(itertools.pairwise(bounds))
+    covered = [any(_covers(line, s0, s1) for line in lines) for s0, s1 in spans]
+    units = {
+        s1 - s0
+        for (s0, s1), repeated in zip(spans, covered, strict=True)
+        if not repeated and s1 - s0 >= max(16, min_section_beats)
+    }
+    cuts = []
+    for (s0, s1), repeated in zip(spans, covered, strict=True):
+        n = s1 - s0
+        # a stretch that runs to the song's end may lack its last beat or two
+        tol = max(BOUNDARY_TOLERANCE_BEATS, round(IMPLIED_TOLERANCE * n))
+        fits = [u for u in units if 2 <= round(n / u) <= 4 and abs(n - round(n / u) * u) <= tol]
+        if repeated and fits:
+            k = round(n / max(fits))
+            cuts.extend(s0 + round(i * n / k) for i in range(1, k))
+    return cuts
+
+
+def _covers(line: RepeatLine, s0: int, s1: int) -> bool:
+    """Whether the line's span or its source covers most of ``s0..s1``."""
+    return any(
+        min(s1, b) - max(s0, a) >= 0.75 * (s1 - s0)
+        for a, b in ((line.start_beat, line.end_beat), line.source)
+    )

@@ -1,0 +1,77 @@
+"""Section finding on real-recording shapes: cuts need a change in the music, loops are no repeats.
+
+Lines and novelty curves are built by hand here, in the shapes the songs arranged from real
+recordings showed (`benchmarks/realset/arrange.py`), so each rule is checked on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from offline.analysis.lines import RepeatLine
+from offline.analysis.sections import (
+    build_sections,
+    line_outcomes,
+    select_lines,
+    to_sections,
+    unmarked_lines,
+)
+
+
+def _line(start: int, end: int, lag: int, strength: float = 0.2) -> RepeatLine:
+    return RepeatLine(
+        start_beat=start, end_beat=end, lag_beats=lag, shift=0, strength=strength, similarity=0.95
+    )
+
+
+def _novelty(n_beats: int, peaks: dict[int, float], level: float = 0.0) -> np.ndarray:
+    novelty = np.full(n_beats, level)
+    for beat, height in peaks.items():
+        novelty[beat] = height
+    return novelty
+
+
+def test_a_repeat_is_not_cut_at_a_neighbours_length_without_a_change_in_the_music() -> None:
+    """A B A C B (36, 48, 36, 20, 48 beats, as in the dev song h1): A is close to twice C's
+    length, but the novelty stays low half way through A (the music runs on), so A and A' stay
+    whole."""
+    lines = [_line(84, 120, 84), _line(140, 188, 104)]
+    changes = _novelty(188, {36: 0.9, 84: 1.0, 120: 0.9, 140: 0.8}, level=0.3)
+    changes[10:27] = changes[94:111] = 0.05  # A runs on unchanged through its middle
+    found = build_sections(lines, n_beats=188, min_section_beats=14, novelty=changes)
+    assert [(s.start_beat, s.label, s.repeats) for s in found] == [
+        (0, "A", None), (36, "B", None), (84, "A", 0), (120, "C", None), (140, "B", 1)
+    ]  # fmt: skip
+    assert line_outcomes(lines, found) == [None, None]
+
+
+def test_a_groove_looping_inside_a_section_is_no_repeat() -> None:
+    """A four-bar riff played over and over gives a line that overlaps its own source and lines
+    at twice and three times its lag over the same music; a section returning later does not."""
+    returning = _line(100, 132, 80, strength=0.3)
+    riff = [_line(40, 80, 16), _line(52, 80, 12), _line(50, 76, 24)]
+    assert select_lines([returning, *riff]) == [returning]
+
+
+def test_a_phrase_repeating_where_the_music_does_not_change_is_left_out() -> None:
+    """The strongest line's ends are marked by changes in the music, so the curve is trusted:
+    a line none of whose ends has a change near it repeats a phrase inside a section."""
+    section_repeat = _line(60, 90, 60, strength=0.3)  # ends at 0..30 and 60..90
+    phrase = _line(45, 55, 10)  # 35..45 and 45..55, inside a section from 30 to 60
+    changes = _novelty(100, {30: 1.0, 60: 0.9, 90: 0.8})
+    assert unmarked_lines([section_repeat, phrase], changes, min_section_beats=8) == [phrase]
+    # where the strongest line is not marked (chords-only sections), no line is judged
+    flat = _novelty(100, {45: 1.0})
+    assert unmarked_lines([section_repeat, phrase], flat, min_section_beats=8) == []
+
+
+def test_a_repeats_lag_is_the_lag_of_its_music_not_of_its_section_starts() -> None:
+    """A B A C B whose two lines disagree by two beats on where B starts (one line's source ends
+    at 36, the other's starts at 34): B' lags B by its line's 106 beats, not by 140 - 36."""
+    lines = [_line(84, 120, 84), _line(140, 188, 106)]
+    found = build_sections(lines, n_beats=188, min_section_beats=14)
+    b_again = next(s for s in found if s.start_beat == 140)
+    assert b_again.repeats is not None and b_again.lag_beats == 106
+    beat_times_s = np.arange(189) * 0.5
+    sections = to_sections(found, beat_times_s)
+    assert sections[found.index(b_again)].lag_s == 53.0
