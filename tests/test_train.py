@@ -162,6 +162,63 @@ def test_learning_rate_is_constant_then_linear() -> None:
     assert learning_rate(options, 100) == 0.0
 
 
+class FakeClock:
+    """A budget clock that advances one second per reading and can 'kill' the run."""
+
+    def __init__(self, start_s: float = 0.0, kill_after: int | None = None) -> None:
+        self.now_s, self.reads, self.kill_after = start_s, 0, kill_after
+
+    def __call__(self) -> float:
+        self.reads += 1
+        if self.kill_after is not None and self.reads > self.kill_after:
+            raise KeyboardInterrupt  # the process dies here: nothing after this is saved
+        self.now_s += 1.0
+        return self.now_s
+
+
+def test_budget_schedule_follows_the_used_fraction() -> None:
+    from offline.pix2pixhd.schedule import Budget
+
+    budget = Budget(minutes=1.0, used_s=15.0, decay_from_fraction=0.5)
+    assert budget.learning_rate(2e-4, 0.0) == budget.learning_rate(2e-4, 29.9) == 2e-4
+    assert budget.learning_rate(2e-4, 45.0) == pytest.approx(1e-4)
+    assert budget.learning_rate(2e-4, 60.0) == budget.learning_rate(2e-4, 70.0) == 0.0
+    assert budget.used_s() >= 15.0  # the resumed part counts
+
+
+def test_minutes_budget_trains_until_spent_and_resumes_the_same_budget_after_a_kill(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offline.pix2pixhd import schedule
+    from offline.pix2pixhd.checkpoint import load_checkpoint
+
+    common = ["--minutes", "0.1", "--checkpoint-every", "2", "--no-vgg"]  # 6 s of fake clock
+    monkeypatch.setitem(schedule.CLOCKS, "wall", FakeClock())
+    assert train_cli(data, tmp_path / "whole", *common) == 0
+    whole = json.loads((tmp_path / "whole" / "run.json").read_text())
+    assert whole["iterations_planned"] is None and whole["budget"]["clock"] == "wall"
+    assert 6.0 <= whole["budget"]["used_s"] < 7.0
+    n_whole = whole["iteration"]
+    rates = [float(r.split(",")[2]) for r in (tmp_path / "whole/log.csv").read_text().split()[1:]]
+    assert rates[0] == 2e-4 and rates[-1] < 1e-4  # decayed over the second half of the budget
+
+    run = tmp_path / "killed"
+    monkeypatch.setitem(schedule.CLOCKS, "wall", FakeClock(kill_after=5))
+    assert train_cli(data, run, *common) != 0  # killed
+    saved = load_checkpoint(run / "checkpoints/latest.pt")
+    assert saved["iteration"] == 2 and 0.0 < saved["budget_used_s"] < 6.0
+    monkeypatch.setitem(schedule.CLOCKS, "wall", FakeClock(start_s=1000.0))
+    assert train_cli(data, run, *common, "--resume") == 0
+    resumed = json.loads((run / "run.json").read_text())
+    assert 6.0 <= resumed["budget"]["used_s"] < 7.0  # the same budget, not a second one
+    assert saved["iteration"] < resumed["iteration"] <= n_whole  # continued, not restarted
+    rows = [int(r.split(",")[0]) for r in (run / "log.csv").read_text().split()[1:]]
+    assert rows == list(range(1, resumed["iteration"] + 1))
+    before = (run / "checkpoints/latest.pt").read_bytes()  # a spent budget: nothing to do
+    assert train_cli(data, run, *common, "--resume") == 0
+    assert (run / "checkpoints/latest.pt").read_bytes() == before
+
+
 def test_atomic_checkpoint_survives_a_failed_write(tmp_path: Path) -> None:
     from offline.pix2pixhd.checkpoint import atomic_write, load_checkpoint, save_checkpoint
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -166,15 +167,34 @@ def test_a_pipe_with_headers_reaches_livedances_receiver_by_slot(tmp_path: Path)
     assert receiver.returncode == 0
     got = np.load(saved)
     assert len(got["slots"]) >= 2
-    plate = matte.PlateMatte()  # the output's matte learns the room over every on-time frame
-    alphas = {
-        slot: plate(f.image, f.pose) for slot, f in sorted(collect.frames.items()) if f.on_time
-    }
+    plate = matte.PlateMatte()  # the output's matte learns the room over the frames it sends
+    alphas = {int(s): plate(collect.frames[int(s)].image, collect.frames[int(s)].pose)
+              for s in got["slots"]}  # fmt: skip
     for slot, pixels in zip(got["slots"], got["frames"], strict=True):
         shown, alpha = collect.frames[int(slot)], alphas[int(slot)]
         assert pixels.shape == (64, 64, 3)
         assert np.array_equal(pixels, matte.keyed(shown.image, alpha, (0, 255, 0)))
         assert (pixels[alpha == 0] == (0, 255, 0)).all(), "the key colour around the dancer"
+
+
+def test_the_pipe_makes_its_matte_on_its_own_thread_not_the_shows(tmp_path: Path) -> None:
+    # learning the room plate costs milliseconds a frame: on the show thread it cost the neural
+    # show 6 % of its frames (benchmarks/results/stage.md)
+    fifo = tmp_path / "dancer.rgba"
+    out = open_video_output(f"pipe:{fifo},header=1", 64, 64, 30, lambda: False)
+    threads: set[str] = set()
+    convert = out.convert  # type: ignore[attr-defined]
+
+    def spy(frame: ShowFrame):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return convert(frame)
+
+    out.convert = spy  # type: ignore[attr-defined]
+    receiver = _receiver(f"pipe:{fifo}", tmp_path / "got.npz")
+    _show([out], 1.5, realtime=True)
+    receiver.communicate(timeout=60)
+    assert receiver.returncode == 0
+    assert threads == {"livedance-pipe-out"}
 
 
 def test_the_body_matte_covers_the_dancer_and_nothing_far_from_it() -> None:

@@ -107,6 +107,7 @@ def register(sub: Any) -> None:
             "examples:\n"
             "  livedance train dataset/ --out runs/a\n"
             "  livedance train dataset/ --out runs/a --resume --iterations 40000\n"
+            "  livedance train dataset/ --out runs/c --minutes 30\n"
             "  torchrun --nproc_per_node 4 $(which livedance) train dataset/ --out runs/b"
             " --device cuda --amp"
         ),
@@ -127,7 +128,26 @@ def register(sub: Any) -> None:
         " shot with a still camera: the generator no longer redraws the room in every frame)",
     )
     add_architecture_options(p)
-    p.add_argument("--iterations", type=int_at_least(1), default=20000, help="(default 20000)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument(
+        "--iterations", type=int_at_least(1), help="iterations to train (default 20000)"
+    )
+    length.add_argument(
+        "--minutes",
+        type=float_above(0.0),
+        metavar="M",
+        help="train for M minutes instead of a number of iterations: the learning rate decays"
+        " over the second half of the budget, the bar shows the time left, and --resume after"
+        " a kill continues the same budget (the used part is saved in each checkpoint)",
+    )
+    p.add_argument(
+        "--budget-clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="what --minutes counts: wall (default) or cpu = this process's CPU time divided by"
+        " torch's thread count, so that configurations compared on a shared, loaded machine"
+        " each get the same compute (waiting for the CPU is not charged)",
+    )
     p.add_argument("--batch-size", type=int_at_least(1), default=1, help="per process (1)")
     p.add_argument("--lr", type=float_above(0.0), default=2e-4, help="Adam rate (2e-4)")
     p.add_argument(
@@ -135,7 +155,8 @@ def register(sub: Any) -> None:
         type=int_at_least(0),
         metavar="IT",
         help="iteration where the linear decay to 0 starts (default: half way; past"
-        " --iterations means a constant rate)",
+        " --iterations means a constant rate; with --minutes the decay starts half way"
+        " through the budget)",
     )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--amp", action="store_true", help="fp16 mixed precision (CUDA only)")
@@ -169,6 +190,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.background_plate and args.local_enhancer:
         raise LivedanceError("--background-plate works with the global generator only")
+    if args.minutes is not None and args.decay_from is not None:
+        raise LivedanceError("--decay-from counts iterations: it cannot be used with --minutes")
     if args.amp and args.device == "cpu":
         raise LivedanceError("--amp needs a CUDA device")
     from offline.pix2pixhd.train import TrainOptions, train
@@ -179,7 +202,9 @@ def _run(args: argparse.Namespace) -> int:
         size=args.size,
         generator=generator_config(args),
         ndf=args.ndf,
-        iterations=args.iterations,
+        iterations=args.iterations if args.iterations is not None else 20000,
+        minutes=args.minutes,
+        budget_clock=args.budget_clock,
         batch_size=args.batch_size,
         lr=args.lr,
         decay_from=args.decay_from,

@@ -40,7 +40,8 @@ class ShowFrame:
 
     Attributes:
         slot: display slot (shown at ``slot / fps`` s of show time).
-        image: BGR frame as the audience sees it (blackout and freeze applied), without HUD.
+        image: BGR frame as the audience sees it (blackout and freeze applied), without HUD;
+            read-only (outputs may keep it for another thread: draw on a copy).
         on_time: shown at its moment (False: rendered, but its moment had passed).
         pose: the pose in the image (held in freeze; None in blackout or when unknown), for
             outputs that cut the dancer out of the frame (`livedance.show.matte`).

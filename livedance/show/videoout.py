@@ -191,7 +191,9 @@ class PipeOutput(Output):
 
     The pipe is made if it does not exist. While no program reads it, frames are dropped; when
     the reader goes away the writer waits for the next one. The thread keeps only the newest
-    frame: one the reader is too slow for is replaced and counted in ``dropped``.
+    frame: one the reader is too slow for is replaced and counted in ``dropped``. The matte is
+    made on the writer thread too (learning the room plate costs a few ms a frame), so the show
+    thread only hands over the frame: frames are never changed after they are shown.
 
     Args:
         spec: the output (``pipe:PATH``).
@@ -217,7 +219,7 @@ class PipeOutput(Output):
             raise LivedanceError(f"--output pipe:{self.path}: cannot make it ({exc})") from None
         self.sent = self.dropped = 0
         self._cond = threading.Condition()
-        self._pending: tuple[int, bytes] | None = None
+        self._pending: ShowFrame | None = None
         self._stop = False
         self._fd: int | None = None
         self._thread = threading.Thread(target=self._run, name="livedance-pipe-out", daemon=True)
@@ -226,11 +228,10 @@ class PipeOutput(Output):
     def frame(self, frame: ShowFrame, hud: HudInfo | None) -> KeyEvent | None:
         if not frame.on_time:
             return None
-        data = self.convert(frame).tobytes()
         with self._cond:
             if self._pending is not None:
                 self.dropped += 1
-            self._pending = (frame.slot, data)
+            self._pending = frame
             self._cond.notify()
         return None
 
@@ -251,15 +252,15 @@ class PipeOutput(Output):
                 if self._stop:
                     return
                 assert self._pending is not None
-                slot, data = self._pending
-                self._pending = None
+                frame, self._pending = self._pending, None
             if self._fd is None and not self._open():
                 self.dropped += 1
                 continue
+            data = self.convert(frame).tobytes()
             if self.spec.header:
                 c = self.spec.channels
-                head = FRAME_HEADER.pack(FRAME_MAGIC, self.width_px, self.height_px, c, 1, slot,
-                                         time.monotonic_ns())  # fmt: skip
+                head = FRAME_HEADER.pack(FRAME_MAGIC, self.width_px, self.height_px, c, 1,
+                                         frame.slot, time.monotonic_ns())  # fmt: skip
                 data = head + data
             if self._write(data):
                 self.sent += 1

@@ -1,9 +1,10 @@
 """Training pairs from a dataset written by ``livedance prepare`` (stick PNG -> real frame PNG).
 
 Sits between `offline.prepare` (which writes ``manifest.json``, ``index.csv``, ``frames/`` and
-``sticks/``) and `offline.pix2pixhd.train`. The sticks are the ones prepare drew with the
-runtime renderer (`livedance.skeleton.render_sticks`), so training sees what the live show
-draws. No flips: left and right limbs have different colours.
+``sticks/``) and `offline.pix2pixhd.train`, with the order the loop draws them in
+(`BatchStream`). The sticks are the ones prepare drew with the runtime renderer
+(`livedance.skeleton.render_sticks`), so training sees what the live show draws.
+No flips: left and right limbs have different colours.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, DistributedSampler, Sampler
 
 from livedance.errors import LivedanceError
 from livedance.neural.contract import sticks_to_input
@@ -138,3 +139,38 @@ def _shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     padded = torch.nn.functional.pad(images, (p, p, p, p), mode="reflect")
     h, w = images.shape[-2:]
     return padded[..., p - dy : p - dy + h, p - dx : p - dx + w]
+
+
+class BatchStream(Sampler):
+    """Batches of ``(index, jitter_seed)`` for iterations ``start..stop-1`` of one rank.
+
+    Epoch ``e`` is `DistributedSampler`'s shuffle for epoch ``e`` (seeded), cut into
+    ``batch_size`` pieces; a dataset smaller than a batch repeats.
+    """
+
+    def __init__(
+        self, n_items: int, batch_size: int, rank: int, world: int, seed: int, start: int, stop: int
+    ) -> None:
+        self.sampler = DistributedSampler(
+            range(n_items), num_replicas=world, rank=rank, shuffle=True, seed=seed
+        )
+        self.batch_size, self.rank, self.world, self.seed = batch_size, rank, world, seed
+        self.start, self.stop = start, stop
+        self.per_epoch = max(1, len(self.sampler) // batch_size)
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
+
+    def __iter__(self):
+        epoch, order = -1, []
+        for it in range(self.start, self.stop):
+            e, offset = divmod(it, self.per_epoch)
+            if e != epoch:
+                epoch = e
+                self.sampler.set_epoch(e)
+                order = list(self.sampler)
+                while len(order) < self.batch_size:
+                    order = order + order
+            base = (self.seed * 1_000_003 + it) * self.world * self.batch_size
+            picks = order[offset * self.batch_size : (offset + 1) * self.batch_size]
+            yield [(i, base + self.rank * self.batch_size + k) for k, i in enumerate(picks)]

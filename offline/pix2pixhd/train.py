@@ -2,6 +2,7 @@
 
 DESIGN.md data flow: prepared dataset (`offline.prepare`) -> *train* -> checkpoints and
 ``run.json`` in RUN_DIR -> `offline.pix2pixhd.export` -> ONNX for the live runtime.
+A run lasts ``iterations`` or a time budget (``minutes``, `offline.pix2pixhd.schedule`).
 Each iteration: generator step (LSGAN + feature matching + VGG16 perceptual loss), then
 discriminator step (LSGAN on real and generated). Data order and jitter depend only on
 (seed, iteration), so ``resume`` continues exactly where the last checkpoint stopped.
@@ -20,11 +21,11 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, DistributedSampler, Sampler
+from torch.utils.data import DataLoader
 
 from livedance.errors import LivedanceError
 from offline.pix2pixhd import checkpoint as ckpt
-from offline.pix2pixhd.data import PairDataset, background_plate
+from offline.pix2pixhd.data import BatchStream, PairDataset, background_plate
 from offline.pix2pixhd.losses import VGGLoss, feature_matching_loss, lsgan_loss
 from offline.pix2pixhd.networks import (
     GeneratorConfig,
@@ -33,7 +34,8 @@ from offline.pix2pixhd.networks import (
     size_multiple,
 )
 from offline.pix2pixhd.runlog import RunLog
-from offline.pix2pixhd.samples import save_sample_grid
+from offline.pix2pixhd.samples import preview_batch, save_preview
+from offline.pix2pixhd.schedule import Budget, BudgetClock, linear_decay, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,15 @@ class TrainOptions:
     ndf: int = 32
     num_d: int = 3
     iterations: int = 20000
+    """Iterations to train; ignored when ``minutes`` is set."""
+    minutes: float | None = None
+    """Train for this many budget minutes (resumes included) instead of ``iterations``."""
+    budget_clock: BudgetClock = "wall"
+    """``wall`` or ``cpu`` (CPU seconds / torch threads: fair on a loaded machine)."""
+    decay_from_fraction: float = 0.5
+    """With ``minutes``: the fraction of the budget where the linear decay starts."""
+    checkpoint_every_s: float = 60.0
+    """Also checkpoint when this many wall seconds passed since the last checkpoint."""
     batch_size: int = 1
     lr: float = 2e-4
     decay_from: int | None = None
@@ -64,41 +75,6 @@ class TrainOptions:
     num_workers: int = 0
     jitter_px: int = 0
     progress: bool = True
-
-
-class BatchStream(Sampler):
-    """Batches of ``(index, jitter_seed)`` for iterations ``start..stop-1`` of one rank.
-
-    Epoch ``e`` is `DistributedSampler`'s shuffle for epoch ``e`` (seeded), cut into
-    ``batch_size`` pieces; a dataset smaller than a batch repeats.
-    """
-
-    def __init__(
-        self, n_items: int, batch_size: int, rank: int, world: int, seed: int, start: int, stop: int
-    ) -> None:
-        self.sampler = DistributedSampler(
-            range(n_items), num_replicas=world, rank=rank, shuffle=True, seed=seed
-        )
-        self.batch_size, self.rank, self.world, self.seed = batch_size, rank, world, seed
-        self.start, self.stop = start, stop
-        self.per_epoch = max(1, len(self.sampler) // batch_size)
-
-    def __len__(self) -> int:
-        return max(0, self.stop - self.start)
-
-    def __iter__(self):
-        epoch, order = -1, []
-        for it in range(self.start, self.stop):
-            e, offset = divmod(it, self.per_epoch)
-            if e != epoch:
-                epoch = e
-                self.sampler.set_epoch(e)
-                order = list(self.sampler)
-                while len(order) < self.batch_size:
-                    order = order + order
-            base = (self.seed * 1_000_003 + it) * self.world * self.batch_size
-            picks = order[offset * self.batch_size : (offset + 1) * self.batch_size]
-            yield [(i, base + self.rank * self.batch_size + k) for k, i in enumerate(picks)]
 
 
 def _distributed() -> tuple[int, int, int]:
@@ -121,11 +97,27 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
 def learning_rate(options: TrainOptions, iteration: int) -> float:
     """Constant until ``decay_from`` (default half way), then linear to 0 at ``iterations``."""
     decay_from = options.iterations // 2 if options.decay_from is None else options.decay_from
-    if iteration < decay_from or options.iterations <= decay_from:
-        return options.lr
-    return options.lr * max(
-        0.0, (options.iterations - iteration) / (options.iterations - decay_from)
-    )
+    return linear_decay(options.lr, iteration, decay_from, options.iterations)
+
+
+def _budget(options: TrainOptions, state: dict[str, Any] | None) -> Budget | None:
+    """The run's time budget (None: it counts iterations), resumed from the checkpoint."""
+    if options.minutes is None:
+        return None
+    used_s = 0.0
+    if state is not None:
+        used_s = float(state.get("budget_used_s", state["elapsed_s"]))
+        saved = state.get("budget_clock", "wall")
+        if saved != options.budget_clock:
+            log.warning("the checkpoint counted its budget on the %s clock; going on with %s",
+                        saved, options.budget_clock)  # fmt: skip
+    return Budget(options.minutes, options.budget_clock, used_s, options.decay_from_fraction)
+
+
+def _finished(options: TrainOptions, budget: Budget | None, iteration: int, used_s: float) -> bool:
+    if budget is None:
+        return iteration >= options.iterations
+    return used_s >= budget.total_s
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -214,13 +206,12 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
         start, elapsed_s = int(state["iteration"]), float(state["elapsed_s"])
         rng = state["rng"]
         torch.set_rng_state(rng[rank] if rank < len(rng) else rng[0])
-    if start >= options.iterations:
+    budget = _budget(options, state)
+    used_s = budget.used_s() if budget is not None else 0.0
+    if _finished(options, budget, start, used_s):
         if main:
             log.warning(
-                "%s is already at iteration %d (--iterations %d): nothing to train",
-                options.out_dir,
-                start,
-                options.iterations,
+                "%s has already trained its whole budget: nothing to train", options.out_dir
             )
         return ckpt.read_run(options.out_dir)
     vgg = VGGLoss().to(device) if options.vgg else None
@@ -231,9 +222,8 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
         g_train = nn.parallel.DistributedDataParallel(net_g, device_ids=ids)
         d_train = nn.parallel.DistributedDataParallel(net_d, device_ids=ids)
 
-    stream = BatchStream(
-        len(dataset), options.batch_size, rank, world, options.seed, start, options.iterations
-    )
+    stop = options.iterations if budget is None else 2**62  # a budget stops the loop itself
+    stream = BatchStream(len(dataset), options.batch_size, rank, world, options.seed, start, stop)
     loader = DataLoader(
         dataset,
         batch_sampler=stream,
@@ -243,16 +233,26 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
     )
     logger = RunLog(options.out_dir, start) if main else None
     summary = _summary(options, dataset, gen_config, ndf, num_d, size, start, elapsed_s, world)
+    if budget is not None:
+        summary.update(iterations_planned=None, budget=budget.to_dict(used_s))
     if main:
         ckpt.write_json(options.out_dir / ckpt.RUN_JSON, summary)
-    preview = _preview_batch(dataset, device)
-    progress = _progress(options, start, main)
+    preview = preview_batch(dataset, device)
+    progress = None
+    if main and options.progress:
+        progress = progress_bar(
+            *((budget.total_s, used_s) if budget else (options.iterations, start)), bool(budget)
+        )
     autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
     iteration, losses = start, {}
-    t0 = time.perf_counter()
+    t0 = last_save = time.perf_counter()
     for stick, real in loader:
         stick, real = stick.to(device, non_blocking=True), real.to(device, non_blocking=True)
-        lr = learning_rate(options, iteration)
+        lr = (
+            learning_rate(options, iteration)
+            if budget is None
+            else budget.learning_rate(options.lr, used_s)
+        )
         for opt in (opt_g, opt_d):
             for group in opt.param_groups:
                 group["lr"] = lr
@@ -286,20 +286,29 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
         iteration += 1
         losses = {"g_gan": g_gan, "g_fm": g_fm, "g_vgg": g_vgg, "d_real": d_real, "d_fake": d_fake}
         losses = {k: float(v.detach()) for k, v in losses.items()}
+        before_s, used_s = used_s, (budget.used_s(world, device) if budget is not None else 0.0)
+        last = _finished(options, budget, iteration, used_s)
         if not main:
+            if last:
+                break
             continue
         now_s = elapsed_s + time.perf_counter() - t0
         assert logger is not None
         logger.write(iteration, now_s, lr, losses)
         if progress is not None:
-            progress.update(1)
-            progress.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
-        last = iteration == options.iterations
+            progress.update(1 if budget is None else min(used_s, budget.total_s) - before_s)
+            shown = {"it": iteration} if budget is not None else {}
+            shown.update({k: f"{v:.3f}" for k, v in losses.items()})
+            progress.set_postfix(shown, refresh=False)
         if iteration % options.sample_every == 0 or last:
-            _sample(net_g, preview, options.out_dir, iteration)
-        if iteration % options.checkpoint_every == 0 or last:
+            save_preview(net_g, preview, options.out_dir, iteration)
+        due_s = time.perf_counter() - last_save >= options.checkpoint_every_s
+        if iteration % options.checkpoint_every == 0 or last or due_s:
+            last_save = time.perf_counter()
             logger.flush()
             summary.update(iteration=iteration, train_time_s=round(now_s, 2), final_losses=losses)
+            if budget is not None:
+                summary.update(budget=budget.to_dict(used_s))
             _save(
                 latest,
                 net_g,
@@ -316,12 +325,16 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
                 size,
                 world,
                 use_amp,
+                budget,
+                used_s,
             )
             ckpt.write_json(options.out_dir / ckpt.RUN_JSON, summary)
             if options.keep_every and iteration % options.keep_every == 0:
                 kept = latest.with_name(f"it_{iteration:06d}.pt")
                 shutil.copyfile(latest, kept.with_suffix(".tmp"))
                 os.replace(kept.with_suffix(".tmp"), kept)
+        if last:
+            break
     if progress is not None:
         progress.close()
     if logger is not None:
@@ -347,6 +360,8 @@ def _save(
     size,
     world,
     use_amp,
+    budget,
+    used_s,
 ) -> None:
     # rank 0's RNG (the loop draws nothing random itself: data order and jitter are keyed)
     rng = [torch.get_rng_state()]
@@ -364,6 +379,8 @@ def _save(
         "num_d": num_d,
         "size": [size[0], size[1]],
     }
+    if budget is not None:
+        state["budget_used_s"], state["budget_clock"] = used_s, budget.clock
     if use_amp:
         state["scaler_g"], state["scaler_d"] = scaler_g.state_dict(), scaler_d.state_dict()
     ckpt.save_checkpoint(path, state)
@@ -400,29 +417,3 @@ def _summary(
         "train_time_s": round(elapsed_s, 2),
         "final_losses": {},
     }
-
-
-def _preview_batch(dataset: PairDataset, device: torch.device) -> tuple[torch.Tensor, ...]:
-    """Up to 4 fixed training pairs spread over the dataset, for the sample grids."""
-    n = min(4, len(dataset))
-    picks = [round(i * (len(dataset) - 1) / max(1, n - 1)) for i in range(n)]
-    sticks, reals = zip(*(dataset[i] for i in picks), strict=True)
-    return torch.stack(sticks).to(device), torch.stack(reals).to(device)
-
-
-def _sample(net_g: nn.Module, preview: tuple[torch.Tensor, ...], out_dir: Path, it: int) -> None:
-    stick, real = preview
-    was_training = net_g.training
-    net_g.eval()
-    with torch.no_grad():
-        fake = net_g(stick)
-    net_g.train(was_training)
-    save_sample_grid(out_dir / "samples" / f"iter_{it:07d}.png", stick, fake, real)
-
-
-def _progress(options: TrainOptions, start: int, main: bool) -> Any:
-    if not (main and options.progress):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=options.iterations, initial=start, desc="train", unit="it", smoothing=0.1)
