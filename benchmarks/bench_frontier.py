@@ -52,15 +52,16 @@ log = logging.getLogger("bench_frontier")
 DEFAULT_CONFIGS = (
     "res16/3/6",  # today's default dancer
     "res64/4/9",  # pix2pixHD's paper width
-    "res32/2/3",  # wide but shallow
-    "inv24/3/6+add",
-    "inv32/3/6+ps",
-    "inv16/3/6+resize",
-    "res16/3/6+half",
-    "res32/3/6+half",
+    "res16/3/6+half",  # today's default rendered at half size
     "inv16/3/4+half+resize",
+    "dws16/3/6+add+ps",
+    "inv32/3/6+half+add",
+    "res8/3/3+half",  # the smallest
+    "inv24/3/6+add",
+    "res32/2/3",  # wide but shallow
 )
-"""The frontier's configurations (chosen from ``--time-only`` timings to span 5..300+ ms)."""
+"""The frontier's configurations, chosen from ``--time-only`` timings and GFLOP to span 0.5 to 109
+GFLOP per 256 px frame (the first one also scores the nearest-neighbour baseline)."""
 
 BLOCK_NAMES = {"res": "residual", "dws": "dwsep", "inv": "inverted"}
 SPEC = re.compile(r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half))*)$")
