@@ -114,3 +114,37 @@ def test_cli_refuses_a_combination_in_one_line(data: Path, tmp_path: Path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and "local enhancer" in err[0]
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_frontier_specs_and_verdict() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_frontier import parse_config
+    from frontier_report import verdict
+
+    config = parse_config("inv24/3/6+cat+resize+half")
+    assert (config.ngf, config.block, config.skips, config.upsample, config.render_scale) == (
+        24, "inverted", "concat", "resize", 0.5
+    )  # fmt: skip
+    assert parse_config("res16/3/6") == GeneratorConfig()
+    with pytest.raises(ValueError, match="bad configuration"):
+        parse_config("res16/3")
+
+    def doc(spec: str, lpips: float, p99_ms: float) -> dict:
+        scores = {"lpips": lpips, "ssim": 0.8, "ms_ssim": 0.8}
+        nn = {"lpips": 0.2, "ssim": 0.7, "ms_ssim": 0.9}
+        return {"config": spec, "timing_256": {"p99_ms": p99_ms},
+                "table": {"model": scores, "nearest neighbour": nn}}  # fmt: skip
+
+    docs = [doc("res64/4/9", 0.10, 900.0), doc("a", 0.12, 30.0), doc("b", 0.11, 40.0)]
+    result = verdict(docs)
+    assert result["best_realtime"] == "a"  # b is better but misses 30 fps
+    assert result["checks"] == {
+        "lpips_at_most_0.15": True,
+        "ssim_above_nearest_neighbour": True,
+        "ms_ssim_above_nearest_neighbour": False,
+        "lpips_within_15pct_of_paper_width": False,  # 0.12 > 1.15 * 0.10
+        "holds_60fps_p99_at_256": False,
+    }
+    assert verdict([doc("b", 0.11, 40.0)]) == {"best_realtime": None}
