@@ -6,8 +6,9 @@ one torch thread per training, ``--jobs`` trainings at once), exports it (parity
 scores it on the dataset's time-split test frames with ``livedance evaluate``'s code (LPIPS alex,
 SSIM, MS-SSIM, PSNR; the nearest-neighbour baseline once), and at the end, one model after the
 other with nothing else of ours running, times ONNX Runtime per frame (p50/p99, batch 1, all
-cores, as the show runs it) at the data's size and at 256x256 (a random-weight export of the
-same architecture: time does not depend on the weights). Then it writes
+cores, as the show runs it; interleaved rounds, plus CPU ms on one thread, see
+`frontier_timing`) at the data's size and at 256x256 (a random-weight export of the same
+architecture: time does not depend on the weights). Then it writes
 ``frontier.json``, ``frontier.md`` (table + the command) and ``frontier.png`` (LPIPS and SSIM
 against p99 ms at 256 px). The work folder holds the runs, models and sample grids (frames of
 the video: keep them out of the repository); configurations whose results are there are
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # this tree's packages, then the report
 
 from frontier_report import write_report  # noqa: E402
+from frontier_timing import time_models  # noqa: E402
 
 from livedance.measure.machine import describe  # noqa: E402
 from offline.pix2pixhd.networks import GeneratorConfig  # noqa: E402
@@ -66,8 +68,6 @@ machine (the first one also scores the nearest-neighbour baseline)."""
 BLOCK_NAMES = {"res": "residual", "dws": "dwsep", "inv": "inverted"}
 SPEC = re.compile(r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half))*)$")
 TIMING_SIZE_PX = 256
-TIMING_SECONDS = 15.0
-"""Time spent timing one model at one size (50..300 frames)."""
 
 
 def parse_config(spec: str) -> GeneratorConfig:
@@ -100,31 +100,6 @@ def slug(spec: str) -> str:
     return spec.replace("/", "-").replace("+", "_")
 
 
-def time_model(path: Path) -> dict[str, Any]:
-    """p50/p99 ms per frame of an exported generator, one frame per run (the live case)."""
-    import numpy as np
-
-    from livedance.measure.render import time_generator
-    from livedance.neural.generator import NeuralRenderer
-
-    renderer = NeuralRenderer(path, device="cpu")
-    probe = np.zeros((1, 3, renderer.height_px, renderer.width_px), np.float32)
-    t0 = time.perf_counter()
-    for _ in range(3):
-        renderer.infer(probe)
-    per_frame_s = (time.perf_counter() - t0) / 3
-    n_frames = int(min(300, max(50, TIMING_SECONDS / max(per_frame_s, 1e-4))))
-    load = os.getloadavg()[0]
-    stats = time_generator(renderer, n_frames)
-    return {
-        "p50_ms": stats["median_ms"],
-        "p99_ms": stats["p99_ms"],
-        "frames": n_frames,
-        "load_1min": round(load, 2),
-        "size_px": [renderer.width_px, renderer.height_px],
-    }
-
-
 def timing_export(spec: str, folder: Path, size_px: int) -> Path:
     """A random-weight export of ``spec`` at ``size_px`` (for timing only)."""
     from offline.timing_models import export_timing_model
@@ -149,10 +124,10 @@ def time_only(specs: list[str], work: Path) -> list[dict[str, Any]]:
     """Time each candidate at 256 px before any training (to choose the frontier's set)."""
     folder = work / "timing"
     folder.mkdir(parents=True, exist_ok=True)
+    paths = [timing_export(spec, folder, TIMING_SIZE_PX) for spec in specs]
     rows = []
-    for spec in specs:
-        path = timing_export(spec, folder, TIMING_SIZE_PX)
-        row = {"config": spec, **time_model(path), **gflop_and_params(spec, path)}
+    for spec, path, timing in zip(specs, paths, time_models(paths), strict=True):
+        row = {"config": spec, **timing, **gflop_and_params(spec, path)}
         print(json.dumps(row), flush=True)
         rows.append(row)
     (work / "candidates.json").write_text(json.dumps(rows, indent=2) + "\n")
@@ -292,21 +267,23 @@ def run_all(specs: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def time_all(docs: list[dict[str, Any]], work: Path) -> None:
-    """Add timings at the data's size (trained model) and at 256 px to each document, in turn."""
+    """Add timings at the data's size (trained model) and at 256 px to each document, all
+    models timed together in interleaved rounds (`frontier_timing.time_models`)."""
     folder = work / "timing"
     folder.mkdir(parents=True, exist_ok=True)
-    for doc in docs:
-        spec = doc["config"]
-        doc["timing_data_size"] = time_model(work / slug(spec) / "model.onnx")
-        path_256 = timing_export(spec, folder, TIMING_SIZE_PX)
-        doc["timing_256"] = time_model(path_256)
-        doc.update(gflop_and_params(spec, path_256))
+    specs = [doc["config"] for doc in docs]
+    paths_256 = [timing_export(spec, folder, TIMING_SIZE_PX) for spec in specs]
+    timings = time_models([work / slug(spec) / "model.onnx" for spec in specs] + paths_256)
+    for k, doc in enumerate(docs):
+        doc["timing_data_size"], doc["timing_256"] = timings[k], timings[len(docs) + k]
+        doc.update(gflop_and_params(doc["config"], paths_256[k]))
         log.info(
-            "%s: p99 %.1f ms at %d px, %.1f ms at 256 px",
-            spec,
+            "%s: p99 %.1f ms at %d px, %.1f ms at 256 px (CPU %.1f ms on one thread)",
+            doc["config"],
             doc["timing_data_size"]["p99_ms"],
             doc["size_px"][0],
             doc["timing_256"]["p99_ms"],
+            doc["timing_256"]["cpu_ms_1thread"],
         )
 
 

@@ -145,6 +145,6 @@ def test_frontier_specs_and_verdict() -> None:
         "ssim_above_nearest_neighbour": True,
         "ms_ssim_above_nearest_neighbour": False,
         "lpips_within_15pct_of_paper_width": False,  # 0.12 > 1.15 * 0.10
-        "holds_60fps_p99_at_256": False,
+        "holds_60fps_at_256": False,
     }
     assert verdict([doc("b", 0.11, 40.0)]) == {"best_realtime": None}
