@@ -13,23 +13,23 @@ from pathlib import Path
 from typing import Any
 
 
-def build_generator(ngf: int, n_downsample: int, n_blocks: int) -> Any:
-    """A pix2pixHD global generator (3 -> 3 channels, instance norm, tanh) with random weights."""
-    from offline.pix2pixhd.networks import GeneratorConfig
-    from offline.pix2pixhd.networks import build_generator as build
-
-    return build(GeneratorConfig(ngf=ngf, n_downsample=n_downsample, n_blocks=n_blocks))
-
-
 def export_timing_model(
-    path: str | Path, *, ngf: int, n_downsample: int, n_blocks: int, size_px: int = 256
+    path: str | Path,
+    *,
+    ngf: int = 16,
+    n_downsample: int = 3,
+    n_blocks: int = 6,
+    size_px: int = 256,
+    config: Any = None,
 ) -> Path:
     """Export a random-weight generator with a livedance contract to ``path``.
 
     Args:
         path: the ``.onnx`` file to write.
-        ngf, n_downsample, n_blocks: the architecture numbers.
+        ngf, n_downsample, n_blocks: the architecture numbers of a pix2pixHD global generator.
         size_px: square frame size the contract promises.
+        config: a whole `offline.pix2pixhd.networks.GeneratorConfig` instead of the three numbers
+            (any block, upsampling, skips, render scale, background plate).
 
     Returns:
         ``path``.
@@ -39,15 +39,19 @@ def export_timing_model(
     from livedance.body import DEFAULT_BODY
     from livedance.neural.contract import ModelContract
     from offline.pix2pixhd.export import write_onnx
+    from offline.pix2pixhd.networks import GeneratorConfig
+    from offline.pix2pixhd.networks import build_generator as build
 
     path = Path(path)
+    if config is None:
+        config = GeneratorConfig(ngf=ngf, n_downsample=n_downsample, n_blocks=n_blocks)
     torch.manual_seed(0)
-    net = build_generator(ngf, n_downsample, n_blocks).eval()
+    net = build(config, (size_px, size_px)).eval()
     contract = ModelContract(
         width_px=size_px,
         height_px=size_px,
         body=DEFAULT_BODY,
-        generator={"ngf": ngf, "n_downsample": n_downsample, "n_blocks": n_blocks},
+        generator=config.to_dict(),
         training={"note": "random weights, for timing only"},
     )
     with torch.no_grad():

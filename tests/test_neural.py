@@ -376,7 +376,9 @@ def test_timing_generators_export_with_a_contract(tmp_path: Path) -> None:
 
     path = export_timing_model(tmp_path / "g.onnx", ngf=4, n_downsample=2, n_blocks=1, size_px=64)
     renderer = NeuralRenderer(path, device="cpu")
-    assert renderer.contract.generator == {"ngf": 4, "n_downsample": 2, "n_blocks": 1}
+    generator = renderer.contract.generator  # the whole config, as a trained model's contract
+    assert (generator["ngf"], generator["n_downsample"], generator["n_blocks"]) == (4, 2, 1)
+    assert generator["block"] == "residual" and generator["render_scale"] == 1.0
     frames = renderer.render(_poses(2))
     assert frames.shape == (2, 64, 64, 3)
     # 7x7 3->4 and 4->3 convs at 64x64 dominate: about 2 * 64^2 * 49 * 12 * 2 flops

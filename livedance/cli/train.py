@@ -28,6 +28,66 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def add_architecture_options(p: argparse.ArgumentParser) -> None:
+    """The efficient-generator options (`offline.pix2pixhd.networks.GeneratorConfig`)."""
+    g = p.add_argument_group(
+        "efficient generator",
+        "beyond pix2pixHD's blocks; see benchmarks/results/frontier.md for what each costs and"
+        " gives",
+    )
+    g.add_argument(
+        "--block",
+        choices=("residual", "dwsep", "inverted"),
+        default="residual",
+        help="bottleneck block: pix2pixHD's residual (default), depthwise-separable residual,"
+        " or MobileNetV2 inverted residual",
+    )
+    g.add_argument("--expand", type=int_at_least(1), default=4, help="inverted block expansion (4)")
+    g.add_argument(
+        "--upsample",
+        choices=("transpose", "pixelshuffle", "resize"),
+        default="transpose",
+        help="transposed conv (default), conv + pixel shuffle, or nearest resize + conv",
+    )
+    g.add_argument(
+        "--skips",
+        choices=("none", "add", "concat"),
+        default="none",
+        help="U-Net skips from each down stage to the up stage of its size (default none)",
+    )
+    g.add_argument(
+        "--render-scale",
+        type=float,
+        choices=(1.0, 0.5),
+        default=1.0,
+        help="0.5: run the network at half the frame size, with a learned pixel-shuffle"
+        " upsampler to full size (the model still takes and gives full-size frames)",
+    )
+
+
+def generator_config(args: argparse.Namespace) -> Any:
+    """The `GeneratorConfig` of parsed train options; LivedanceError for a combination that
+    cannot be built."""
+    from livedance.errors import LivedanceError
+    from offline.pix2pixhd.networks import GeneratorConfig
+
+    try:
+        return GeneratorConfig(
+            ngf=args.ngf,
+            n_downsample=args.n_downsample,
+            n_blocks=args.n_blocks,
+            local_enhancer=args.local_enhancer,
+            background_plate=args.background_plate,
+            block=args.block,
+            upsample=args.upsample,
+            skips=args.skips,
+            render_scale=args.render_scale,
+            expand=args.expand,
+        )
+    except ValueError as exc:
+        raise LivedanceError(f"generator options: {exc}") from None
+
+
 def register(sub: Any) -> None:
     """Add the ``train`` subcommand to the CLI's subparsers."""
     p = sub.add_parser(
@@ -67,6 +127,7 @@ def register(sub: Any) -> None:
         help="paint the person with an alpha mask over a learned still background (for a video"
         " shot with a still camera: the generator no longer redraws the room in every frame)",
     )
+    add_architecture_options(p)
     length = p.add_mutually_exclusive_group()
     length.add_argument(
         "--iterations", type=int_at_least(1), help="iterations to train (default 20000)"
@@ -140,16 +201,13 @@ def _run(args: argparse.Namespace) -> int:
         raise LivedanceError("--decay-from counts iterations: it cannot be used with --minutes")
     if args.amp and args.device == "cpu":
         raise LivedanceError("--amp needs a CUDA device")
-    from offline.pix2pixhd.networks import GeneratorConfig
     from offline.pix2pixhd.train import TrainOptions, train
 
     options = TrainOptions(
         data_dir=args.data_dir,
         out_dir=args.out,
         size=args.size,
-        generator=GeneratorConfig(
-            args.ngf, args.n_downsample, args.n_blocks, args.local_enhancer, args.background_plate
-        ),
+        generator=generator_config(args),
         ndf=args.ndf,
         iterations=args.iterations if args.iterations is not None else 20000,
         minutes=args.minutes,

@@ -14,10 +14,28 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from offline.pix2pixhd.layers import (
+    BLOCKS,
+    SKIPS,
+    UPSAMPLES,
+    ResidualBlock,
+    down,
+    head,
+    make_block,
+    norm,
+    stem,
+    up,
+)
+
+RENDER_SCALES = (1.0, 0.5)
+
 
 @dataclass(frozen=True)
 class GeneratorConfig:
     """Architecture numbers of the generator (stored in checkpoints and the ONNX contract).
+
+    The defaults are pix2pixHD's global generator at the real-time width; a config with only the
+    first five fields (an older checkpoint or contract) builds exactly the network it always did.
 
     Attributes:
         ngf: filters of the first layer (doubles at each downsampling).
@@ -26,6 +44,13 @@ class GeneratorConfig:
         local_enhancer: add pix2pixHD's local enhancer (the global net then runs at half size).
         background_plate: the generator paints the person with an alpha mask over a learned
             background image (see `PlateComposite`); for videos shot with a still camera.
+        block: bottleneck block, ``residual`` | ``dwsep`` | ``inverted`` (see `layers`).
+        upsample: ``transpose`` | ``pixelshuffle`` | ``resize`` (see `layers`).
+        skips: U-Net skips from each down stage to the up stage of the same size: ``none`` |
+            ``add`` | ``concat``.
+        render_scale: 1.0, or 0.5 to run the whole body at half the frame size (the model
+            downsamples its input itself) with a learned pixel-shuffle upsampler back to full size.
+        expand: channel expansion of the ``inverted`` block.
     """
 
     ngf: int = 16
@@ -33,6 +58,36 @@ class GeneratorConfig:
     n_blocks: int = 6
     local_enhancer: bool = False
     background_plate: bool = False
+    block: str = "residual"
+    upsample: str = "transpose"
+    skips: str = "none"
+    render_scale: float = 1.0
+    expand: int = 4
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("block", self.block, BLOCKS),
+            ("upsample", self.upsample, UPSAMPLES),
+            ("skips", self.skips, SKIPS),
+            ("render_scale", self.render_scale, RENDER_SCALES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} {value!r} is not one of {', '.join(map(str, allowed))}")
+        if self.local_enhancer and self.efficient:
+            raise ValueError(
+                "the local enhancer takes the pix2pixHD blocks only (residual, transpose,"
+                " no skips, render scale 1)"
+            )
+
+    @property
+    def efficient(self) -> bool:
+        """True when an option beyond pix2pixHD's is set (built by `EfficientGenerator`)."""
+        return (self.block, self.upsample, self.skips, self.render_scale) != (
+            "residual",
+            "transpose",
+            "none",
+            1.0,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly view, with the architecture name."""
@@ -40,66 +95,36 @@ class GeneratorConfig:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> GeneratorConfig:
-        """Inverse of `to_dict` (ignores unknown keys)."""
+        """Inverse of `to_dict` (ignores unknown keys; missing new keys take their defaults)."""
+        default = cls()
         return cls(
             ngf=int(doc["ngf"]),
             n_downsample=int(doc["n_downsample"]),
             n_blocks=int(doc["n_blocks"]),
             local_enhancer=bool(doc.get("local_enhancer", False)),
             background_plate=bool(doc.get("background_plate", False)),
+            block=str(doc.get("block", default.block)),
+            upsample=str(doc.get("upsample", default.upsample)),
+            skips=str(doc.get("skips", default.skips)),
+            render_scale=float(doc.get("render_scale", default.render_scale)),
+            expand=int(doc.get("expand", default.expand)),
         )
-
-
-def _norm(channels: int) -> nn.Module:
-    return nn.InstanceNorm2d(channels, affine=False)
-
-
-class ResidualBlock(nn.Module):
-    """Two reflection-padded 3x3 convolutions with instance norm, plus the identity."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3),
-            _norm(channels),
-            nn.ReLU(True),
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3),
-            _norm(channels),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
-
-
-def _down(c_in: int, c_out: int) -> list[nn.Module]:
-    return [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), _norm(c_out), nn.ReLU(True)]
-
-
-def _up(c_in: int, c_out: int) -> list[nn.Module]:
-    return [
-        nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1),
-        _norm(c_out),
-        nn.ReLU(True),
-    ]
 
 
 def global_trunk(ngf: int, n_downsample: int, n_blocks: int) -> list[nn.Module]:
     """Layers of the global generator up to (not including) its 7x7 output convolution."""
-    layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), _norm(ngf)]
-    layers.append(nn.ReLU(True))
+    layers = stem(ngf)
     for i in range(n_downsample):
-        layers += _down(ngf * 2**i, ngf * 2 ** (i + 1))
+        layers += down(ngf * 2**i, ngf * 2 ** (i + 1))
     width = ngf * 2**n_downsample
     layers += [ResidualBlock(width) for _ in range(n_blocks)]
     for i in reversed(range(n_downsample)):
-        layers += _up(ngf * 2 ** (i + 1), ngf * 2**i)
+        layers += up(ngf * 2 ** (i + 1), ngf * 2**i)
     return layers
 
 
 def _head(ngf: int) -> list[nn.Module]:
-    return [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
+    return [*head(ngf), nn.Tanh()]
 
 
 class GlobalGenerator(nn.Module):
@@ -124,14 +149,11 @@ class LocalEnhancer(nn.Module):
         super().__init__()
         self.global_trunk = nn.Sequential(*global_trunk(ngf * 2, n_downsample, n_blocks))
         self.local_down = nn.Sequential(
-            nn.ReflectionPad2d(3),
-            nn.Conv2d(3, ngf, 7),
-            _norm(ngf),
-            nn.ReLU(True),
-            *_down(ngf, ngf * 2),
+            *stem(ngf),
+            *down(ngf, ngf * 2),
         )
         self.local_up = nn.Sequential(
-            *[ResidualBlock(ngf * 2) for _ in range(3)], *_up(ngf * 2, ngf), *_head(ngf)
+            *[ResidualBlock(ngf * 2) for _ in range(3)], *up(ngf * 2, ngf), *_head(ngf)
         )
 
     def forward(self, stick: torch.Tensor) -> torch.Tensor:
@@ -153,21 +175,92 @@ class PlateComposite(nn.Module):
     def __init__(self, ngf: int, n_downsample: int, n_blocks: int, size: tuple[int, int]) -> None:
         super().__init__()
         self.body = nn.Sequential(*global_trunk(ngf, n_downsample, n_blocks))
-        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ngf, 4, 7))
+        self.head = nn.Sequential(*head(ngf, 4))
         self.plate = nn.Parameter(torch.zeros(1, 3, size[1], size[0]))
 
     def forward(self, stick: torch.Tensor) -> torch.Tensor:
-        out = self.head(self.body(stick))
-        alpha = torch.sigmoid(out[:, 3:4])
-        return alpha * torch.tanh(out[:, :3]) + (1.0 - alpha) * self.plate
+        return composite(self.head(self.body(stick)), self.plate)
+
+
+def composite(rgba: torch.Tensor, plate: torch.Tensor) -> torch.Tensor:
+    """A head's colour and alpha logits ``(n, 4, h, w)`` over the background ``plate``."""
+    alpha = torch.sigmoid(rgba[:, 3:4])
+    return alpha * torch.tanh(rgba[:, :3]) + (1.0 - alpha) * plate
+
+
+class EfficientGenerator(nn.Module):
+    """The global generator with the efficient options of `GeneratorConfig`.
+
+    Stem, strided downsampling and a bottleneck of ``n_blocks`` blocks of kind ``block``, then
+    ``upsample`` stages back up, each optionally joined (added or concatenated) with the down
+    stage features of its size (U-Net skips). With ``render_scale`` 0.5 all of this runs on the
+    stick average-pooled to half size, and a pixel-shuffle upsampler brings the features to full
+    size, where they meet the full-size stick (sharp limb edges) in the 7x7 output layer. With
+    a background plate the output layer gives colour and alpha over the learned plate.
+    Stick ``(n, 3, h, w)`` in, frame ``(n, 3, h, w)`` out, whatever the options.
+    """
+
+    def __init__(self, config: GeneratorConfig, size: tuple[int, int] | None = None) -> None:
+        super().__init__()
+        ngf, n = config.ngf, config.n_downsample
+        self.skips, self.half = config.skips, config.render_scale < 1.0
+        self.stem = nn.Sequential(*stem(ngf))
+        self.downs = nn.ModuleList(
+            nn.Sequential(*down(ngf * 2**i, ngf * 2 ** (i + 1))) for i in range(n)
+        )
+        width = ngf * 2**n
+        self.blocks = nn.Sequential(
+            *[make_block(config.block, width, config.expand) for _ in range(config.n_blocks)]
+        )
+        widen = 2 if config.skips == "concat" else 1
+        self.ups = nn.ModuleList(
+            nn.Sequential(
+                *up(ngf * 2 ** (i + 1) * (widen if i + 1 < n else 1), ngf * 2**i, config.upsample)
+            )
+            for i in reversed(range(n))
+        )
+        features = ngf * widen
+        self.upscale: nn.Module = nn.Identity()
+        if self.half:
+            full = max(8, ngf // 2)
+            self.upscale = nn.Sequential(
+                nn.Conv2d(features, full * 4, 3, padding=1),
+                nn.PixelShuffle(2),
+                norm(full),
+                nn.ReLU(True),
+            )
+            features = full + 3  # the full-size stick joins here
+        self.plate: nn.Parameter | None = None
+        if config.background_plate:
+            if size is None:
+                raise ValueError("a background plate needs the frame size")
+            self.plate = nn.Parameter(torch.zeros(1, 3, size[1], size[0]))
+        self.head = nn.Sequential(*head(features, 3 if self.plate is None else 4))
+
+    def forward(self, stick: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(stick, 2) if self.half else stick
+        levels = [self.stem(x)]
+        for stage in self.downs:
+            levels.append(stage(levels[-1]))
+        x = self.blocks(levels.pop())
+        for stage in self.ups:
+            x = stage(x)
+            skip = levels.pop()
+            if self.skips == "add":
+                x = x + skip
+            elif self.skips == "concat":
+                x = torch.cat([x, skip], 1)
+        if self.half:
+            x = torch.cat([self.upscale(x), stick], 1)
+        out = self.head(x)
+        return torch.tanh(out) if self.plate is None else composite(out, self.plate)
 
 
 def build_generator(config: GeneratorConfig, size: tuple[int, int] | None = None) -> nn.Module:
     """The generator for ``config`` (input and output ``(n, 3, h, w)`` in [-1, 1]).
 
     Args:
-        config: architecture numbers; h and w must be multiples of ``2**n_downsample`` (times 2
-            with the local enhancer).
+        config: architecture numbers; h and w must be multiples of `size_multiple`.
         size: ``(width, height)`` of the frames; needed (and fixed) with a background plate.
 
     Returns:
@@ -177,7 +270,9 @@ def build_generator(config: GeneratorConfig, size: tuple[int, int] | None = None
         ValueError: a background plate without a size, or with the local enhancer.
     """
     net: nn.Module
-    if config.background_plate:
+    if config.efficient:
+        net = EfficientGenerator(config, size)
+    elif config.background_plate:
         if size is None or config.local_enhancer:
             raise ValueError("a background plate needs the frame size and the global generator")
         net = PlateComposite(config.ngf, config.n_downsample, config.n_blocks, size)
@@ -190,7 +285,7 @@ def build_generator(config: GeneratorConfig, size: tuple[int, int] | None = None
 
 def size_multiple(config: GeneratorConfig) -> int:
     """Frame sides must be divisible by this for the generator's output to match its input."""
-    return 2 ** (config.n_downsample + int(config.local_enhancer))
+    return 2 ** (config.n_downsample + int(config.local_enhancer) + int(config.render_scale < 1))
 
 
 class PatchDiscriminator(nn.Module):
@@ -207,7 +302,7 @@ class PatchDiscriminator(nn.Module):
             stride = 2 if i < n_layers else 1
             blocks.append(
                 nn.Sequential(
-                    nn.Conv2d(previous, width, 4, stride, 2), _norm(width), nn.LeakyReLU(0.2, True)
+                    nn.Conv2d(previous, width, 4, stride, 2), norm(width), nn.LeakyReLU(0.2, True)
                 )
             )
         blocks.append(nn.Sequential(nn.Conv2d(width, 1, 4, 1, 2)))

@@ -1,0 +1,150 @@
+"""The efficient generator family (offline/pix2pixhd/networks.py, layers.py): every option builds,
+keeps the stick-in / frame-out contract, trains, exports with parity and runs in the ONNX renderer;
+old checkpoints and contracts keep loading."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from offline.pix2pixhd.networks import GeneratorConfig, build_generator, size_multiple  # noqa: E402
+from tests.test_train import SIZE, make_dataset, train_cli  # noqa: E402
+
+OPTIONS = list(
+    itertools.product(
+        ("residual", "dwsep", "inverted"),
+        ("transpose", "pixelshuffle", "resize"),
+        ("none", "add", "concat"),
+        (1.0, 0.5),
+    )
+)
+
+
+@pytest.mark.parametrize("size_px", [128, 256])
+def test_every_option_gives_a_frame_the_size_of_its_stick(size_px: int) -> None:
+    x = torch.rand(1, 3, size_px, size_px) * 2 - 1
+    # every combination at 128 px; at 256 px a set where each option value still appears
+    options = OPTIONS if size_px == 128 else OPTIONS[::5]
+    with torch.no_grad():
+        for block, upsample, skips, scale in options:
+            for plate in (False, True):
+                config = GeneratorConfig(4, 3, 1, False, plate, block, upsample, skips, scale)
+                assert size_px % size_multiple(config) == 0
+                y = build_generator(config, (size_px, size_px)).eval()(x)
+                assert y.shape == x.shape, config
+                assert float(y.abs().max()) <= 1.0, config
+
+
+def test_half_scale_needs_one_more_factor_of_two() -> None:
+    assert size_multiple(GeneratorConfig(n_downsample=3)) == 8
+    assert size_multiple(GeneratorConfig(n_downsample=3, render_scale=0.5)) == 16
+
+
+def test_old_config_dicts_and_checkpoint_layouts_still_load() -> None:
+    # a run.json / contract written before the family existed: five numbers only
+    old = {"arch": "pix2pixhd-global", "ngf": 16, "n_downsample": 3, "n_blocks": 6,
+           "local_enhancer": False}  # fmt: skip
+    config = GeneratorConfig.from_dict(old)
+    assert config == GeneratorConfig() and not config.efficient
+    # the parameter names of today's networks (what old checkpoints hold) are unchanged
+    keys = list(build_generator(config).state_dict())
+    assert len(keys) == 40 and keys[0] == "model.1.weight" and keys[-1] == "model.29.bias"
+    plate = build_generator(GeneratorConfig(background_plate=True), (64, 64)).state_dict()
+    assert {"plate", "body.1.weight", "head.1.weight"} <= set(plate)
+    new = GeneratorConfig(24, 3, 6, block="inverted", skips="add", render_scale=0.5)
+    assert GeneratorConfig.from_dict(new.to_dict()) == new
+
+
+def test_bad_combinations_are_refused() -> None:
+    with pytest.raises(ValueError, match="local enhancer"):
+        GeneratorConfig(local_enhancer=True, block="inverted")
+    with pytest.raises(ValueError, match="render_scale"):
+        GeneratorConfig(render_scale=0.25)
+    with pytest.raises(ValueError, match="upsample"):
+        GeneratorConfig.from_dict({"ngf": 4, "n_downsample": 2, "n_blocks": 1, "upsample": "x"})
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("family") / "data")
+
+
+@pytest.mark.parametrize(
+    "flags, ops",
+    [
+        (["--block", "inverted", "--upsample", "pixelshuffle", "--skips", "add"], {"DepthToSpace"}),
+        (["--block", "dwsep", "--upsample", "resize", "--skips", "concat"], {"Resize", "Concat"}),
+        (["--render-scale", "0.5", "--background-plate"], {"AveragePool", "DepthToSpace"}),
+    ],
+)
+def test_train_export_and_render(data: Path, tmp_path: Path, flags: list[str], ops: set) -> None:
+    import json
+
+    import onnx
+
+    from livedance.choreo import idle_pose
+    from livedance.cli import main
+    from livedance.neural.generator import NeuralRenderer
+
+    run = tmp_path / "run"
+    assert train_cli(data, run, *flags, "--iterations", "2", "--no-vgg") == 0
+    model, report = tmp_path / "model.onnx", tmp_path / "export.json"
+    assert main(["export", str(run), "-o", str(model), "--json", str(report)]) == 0
+    assert json.loads(report.read_text())["parity_max_abs"] < 1e-3
+    graph_ops = {node.op_type for node in onnx.load(str(model)).graph.node}
+    assert ops <= graph_ops
+    if "dwsep" in flags:  # depthwise convolutions are grouped Conv nodes
+        groups = [a.i for n in onnx.load(str(model)).graph.node for a in n.attribute
+                  if n.op_type == "Conv" and a.name == "group"]  # fmt: skip
+        assert max(groups) > 1
+    renderer = NeuralRenderer(model, device="cpu")
+    assert GeneratorConfig.from_dict(renderer.contract.generator).efficient
+    poses = np.stack([idle_pose(t, renderer.contract.body) for t in (0.0, 0.5)])
+    frames = renderer.render(poses)
+    assert frames.shape == (2, SIZE, SIZE, 3) and frames.dtype == np.uint8
+
+
+def test_cli_refuses_a_combination_in_one_line(data: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code = train_cli(data, tmp_path / "run", "--local-enhancer", "--block", "dwsep")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and "local enhancer" in err[0]
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_frontier_specs_and_verdict() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_frontier import parse_config
+    from frontier_report import verdict
+
+    config = parse_config("inv24/3/6+cat+resize+half")
+    assert (config.ngf, config.block, config.skips, config.upsample, config.render_scale) == (
+        24, "inverted", "concat", "resize", 0.5
+    )  # fmt: skip
+    assert parse_config("res16/3/6") == GeneratorConfig()
+    with pytest.raises(ValueError, match="bad configuration"):
+        parse_config("res16/3")
+
+    def doc(spec: str, lpips: float, p99_ms: float) -> dict:
+        scores = {"lpips": lpips, "ssim": 0.8, "ms_ssim": 0.8}
+        nn = {"lpips": 0.2, "ssim": 0.7, "ms_ssim": 0.9}
+        return {"config": spec, "timing_256": {"p99_ms": p99_ms},
+                "table": {"model": scores, "nearest neighbour": nn}}  # fmt: skip
+
+    docs = [doc("res64/4/9", 0.10, 900.0), doc("a", 0.12, 30.0), doc("b", 0.11, 40.0)]
+    result = verdict(docs)
+    assert result["best_realtime"] == "a"  # b is better but misses 30 fps
+    assert result["checks"] == {
+        "lpips_at_most_0.15": True,
+        "ssim_above_nearest_neighbour": True,
+        "ms_ssim_above_nearest_neighbour": False,
+        "lpips_within_15pct_of_paper_width": False,  # 0.12 > 1.15 * 0.10
+        "holds_60fps_at_256": False,
+    }
+    assert verdict([doc("b", 0.11, 40.0)]) == {"best_realtime": None}
