@@ -201,7 +201,10 @@ class BeatTracker:
             self.last_onset_s = float(self._onset.get_last_s())
         self._follow_silence(energy, now_s)
         self.estimator.push(
-            novelty, bass=self.front_end.kick_novelty, body=self.front_end.body_novelty
+            novelty,
+            bass=self.front_end.kick_novelty,
+            body=self.front_end.body_novelty,
+            snare=self.front_end.snare_novelty,
         )
         if self._hops_seen % self._update_hops == 0 and self._silent_hops == 0:
             self.clock.update(self.estimator.estimate(self._preferred_period()), now_s)

@@ -29,6 +29,14 @@ import numpy as np
 import numpy.typing as npt
 import scipy.ndimage
 
+from livedance.audio.metre import (
+    FOLD_BINS,
+    backbeat_bpm,
+    circular_distance,
+    fold_profiles,
+    scaled,
+)
+
 FloatArray = npt.NDArray[np.float64]
 
 PRIOR_BPM = 110.0
@@ -79,9 +87,6 @@ BASS_RUNNER_UP_MAX, BASS_RUNNER_UP_SPAN = 0.68, 0.06
 
 RUNNER_UP_SMOOTHING = 0.01
 """Smoothing of the bass fold's runner-up per estimate (every 50 ms: a time constant of 5 s)."""
-
-FOLD_BINS = 48
-"""Phase bins of the fold."""
 
 REFINE_SPAN, REFINE_STEPS = 0.02, 17
 """The period is refined over +-2 % in this many steps (then interpolated)."""
@@ -143,6 +148,7 @@ class PulseEstimator:
         self._ring = np.zeros(self._size, dtype=np.float64)
         self._bass_ring = np.zeros(self._size, dtype=np.float64)
         self._body_ring = np.zeros(self._size, dtype=np.float64)
+        self._snare_ring = np.zeros(self._size, dtype=np.float64)
         self._count = 0  # values pushed since the last reset
         self._runner_up: float | None = None  # smoothed, see `_phase`
         self._frames = 0  # values pushed ever (the time axis)
@@ -159,7 +165,14 @@ class PulseEstimator:
         self._prior = np.exp(-0.5 * log_dev**2)
         self._support = [(GRID_PER_OCTAVE, 0.5), (2 * GRID_PER_OCTAVE, 0.25)]
 
-    def push(self, novelty: float, *, bass: float | None = None, body: float | None = None) -> None:
+    def push(
+        self,
+        novelty: float,
+        *,
+        bass: float | None = None,
+        body: float | None = None,
+        snare: float | None = None,
+    ) -> None:
         """Append one novelty value (one hop).
 
         Args:
@@ -167,11 +180,14 @@ class PulseEstimator:
             bass: its bass bands alone (kick, bass), for the phase; the whole one if None.
             body: its bands without hi-hats and cymbals, for the metrical level; the whole one
                 if None.
+            snare: its snare bands alone, for the metrical level (`livedance.audio.metre`);
+                none (no backbeat rule) if None.
         """
         slot = self._frames % self._size
         self._ring[slot] = novelty
         self._bass_ring[slot] = novelty if bass is None else bass
         self._body_ring[slot] = novelty if body is None else body
+        self._snare_ring[slot] = 0.0 if snare is None else snare
         self._frames += 1
         self._count += 1
 
@@ -216,7 +232,14 @@ class PulseEstimator:
             best *= 2
         level_weights = 0.5 ** (age_s / (LEVEL_HALF_LIFE_FACTOR * self.half_life_s))
         x_body = self._window(n, self._body_ring)
-        bpm = self._metrical_level(best, x, x_body, level_weights, prefer_period_s)
+        family = [b for b in best * 2.0 ** np.arange(-3, 4) if self.min_bpm <= b <= self.max_bpm]
+        backbeat = backbeat_bpm(
+            self._window(n, self._snare_ring), level_weights, self.frame_rate_hz, family
+        )
+        if backbeat is not None:
+            bpm = backbeat
+        else:
+            bpm = self._metrical_level(best, x, x_body, level_weights, prefer_period_s)
         if not self.min_bpm <= bpm <= self.max_bpm:  # a range narrower than an octave
             in_range = (self._bpms >= self.min_bpm) & (self._bpms <= self.max_bpm)
             bpm = float(self._bpms[in_range][int(np.argmax(salience[in_range]))])
@@ -254,15 +277,13 @@ class PulseEstimator:
         ``long_weights``."""
         whole = self._fold_profile(x, weights, period_frames)
         bass = self._fold_profile(x_bass, weights, period_frames)
-        long_bass = _scaled(self._fold_profile(x_bass, long_weights, period_frames))
+        long_bass = scaled(self._fold_profile(x_bass, long_weights, period_frames))
         # The kick band has a say only where it lands at one place of the beat: four on the
         # floor under a syncopated snare. A kick on several places (syncopated funk) or bass
         # notes and strings without drums leave the phase to the whole novelty.
-        scaled_bass = _scaled(bass)
+        scaled_bass = scaled(bass)
         peak = int(np.argmax(long_bass))
-        distance = np.abs(
-            (np.arange(FOLD_BINS) - peak + FOLD_BINS // 2) % FOLD_BINS - FOLD_BINS // 2
-        )
+        distance = circular_distance(np.arange(FOLD_BINS), peak)
         runner_up = float(long_bass[distance > FOLD_BINS // 8].max())
         # judged over a longer time still (a property of the groove), from distrust: a kick has to
         # mark the beat for a few seconds before it may move the phase
@@ -271,7 +292,7 @@ class PulseEstimator:
         self._runner_up += RUNNER_UP_SMOOTHING * (runner_up - self._runner_up)
         trust = (BASS_RUNNER_UP_MAX - self._runner_up) / BASS_RUNNER_UP_SPAN
         trust = min(max(trust, 0.0), 1.0)
-        profile = _scaled(whole) + trust * self.kick_weight * scaled_bass
+        profile = scaled(whole) + trust * self.kick_weight * scaled_bass
         # the bass picks the place; the whole novelty's own peak there times it (the kick band
         # rises later than the click of the kick)
         near = (int(np.argmax(profile)) + np.arange(-3, 4)) % FOLD_BINS
@@ -375,17 +396,7 @@ class PulseEstimator:
         self, x: FloatArray, weights: FloatArray, periods_frames: FloatArray
     ) -> FloatArray:
         """`_fold_profile` for several periods at once: shape ``(len(periods), FOLD_BINS)``."""
-        n, m = len(x), len(periods_frames)
-        ago = (n - 1 - np.arange(n))[None, :] / periods_frames[:, None]  # 0 = newest sample
-        bins = np.floor((ago % 1.0) * FOLD_BINS).astype(int) % FOLD_BINS
-        bins += (np.arange(m) * FOLD_BINS)[:, None]
-        mass = np.bincount(bins.ravel(), weights=np.tile(weights * x, m), minlength=m * FOLD_BINS)
-        norm = np.bincount(bins.ravel(), weights=np.tile(weights, m), minlength=m * FOLD_BINS)
-        profile = (mass / np.maximum(norm, 1e-12)).reshape(m, FOLD_BINS)
-        # circular smoothing over 1/16 of a period
-        kernel = np.array([0.25, 0.5, 1.0, 0.5, 0.25]) / 2.5
-        padded = np.concatenate([profile[:, -2:], profile, profile[:, :2]], axis=1)
-        return sum(kernel[k] * padded[:, k : k + FOLD_BINS] for k in range(5))
+        return fold_profiles(x, weights, periods_frames)
 
     def _fold_peak(
         self, x: FloatArray, weights: FloatArray, period_frames: float
@@ -402,12 +413,6 @@ class PulseEstimator:
         opposite = profile[(peak + FOLD_BINS // 2) % FOLD_BINS]
         ratio = (opposite - floor) / max(float(profile[peak]) - floor, 1e-12)
         return _peak_ago(profile, period_frames), float(ratio)
-
-
-def _scaled(profile: FloatArray) -> FloatArray:
-    """A fold profile scaled to 0 at its floor and 1 at its peak."""
-    floor = float(profile.min())
-    return (profile - floor) / max(float(profile.max()) - floor, 1e-12)
 
 
 def _peak_ago(profile: FloatArray, period_frames: float, peak: int | None = None) -> float:
