@@ -32,6 +32,7 @@ import scipy.ndimage
 from livedance.audio.metre import (
     FOLD_BINS,
     backbeat_bpm,
+    bar_place,
     circular_distance,
     fold_profiles,
     scaled,
@@ -257,6 +258,31 @@ class PulseEstimator:
         return PulseEstimate(
             time_s=now_s, period_s=60.0 / bpm, beat_s=beat_s, strength=float(strength[k])
         )
+
+    def bar_phase(
+        self, beat_s: float, period_s: float, beats_per_bar: int = 4
+    ) -> tuple[float, float] | None:
+        """The newest bar start at or before ``beat_s`` on the grid of beats through ``beat_s``
+        every ``period_s`` (`livedance.audio.metre.bar_place`), and the margin it won by; None
+        with too little history."""
+        n = min(self._count, self._size)
+        if n < MIN_HISTORY_S * self.frame_rate_hz:
+            return None
+        now_s = self._frames / self.frame_rate_hz
+        beat_index = n - 1 - (now_s - self.latency_s - beat_s) * self.frame_rate_hz
+        if not 0 <= beat_index < n:
+            return None
+        age_s = (n - 1 - np.arange(n)) / self.frame_rate_hz
+        weights = 0.5 ** (age_s / (LEVEL_HALF_LIFE_FACTOR * self.half_life_s))
+        place, margin = bar_place(
+            self._window(n, self._bass_ring),
+            self._window(n, self._snare_ring),
+            weights,
+            beat_index,
+            period_s * self.frame_rate_hz,
+            beats_per_bar,
+        )
+        return beat_s - place * period_s, margin
 
     def _window(self, n: int, ring: FloatArray | None = None) -> FloatArray:
         """The newest ``n`` values of ``ring`` (the whole novelty by default), oldest first."""
