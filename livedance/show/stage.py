@@ -87,12 +87,15 @@ class KnownBeats:
 class StageMove:
     """A move the stage added, with when it decided it (its beat may still be ahead).
 
-    ``repeat_of_s`` is the earlier beat the repeat memory heard again here (None: no repeat).
+    ``repeat_of_s`` is the earlier beat the repeat memory heard again here (None: no repeat);
+    ``downbeat``: the stage took the move's beat for a bar's first (the operator's one, or the
+    live bar phase).
     """
 
     move: Move
     decided_s: float
     repeat_of_s: float | None = None
+    downbeat: bool = False
 
 
 class BeatsToMoves:
@@ -172,7 +175,7 @@ class BeatsToMoves:
                 BeatInterval(beat_s, beat_s + period_s, rms_db, centroid_hz, downbeat)
             )
             if self.on_move is not None:
-                self.on_move(StageMove(move, now_s, source_s))
+                self.on_move(StageMove(move, now_s, source_s, downbeat))
             last_s = beat_s
             added += 1
         self.moves_added += added
