@@ -63,6 +63,30 @@ def fold_profiles(x: FloatArray, weights: FloatArray, periods_frames: FloatArray
     return sum(kernel[k] * padded[:, k : k + FOLD_BINS] for k in range(5))
 
 
+def fold_profile(x: FloatArray, weights: FloatArray, period_frames: float) -> FloatArray:
+    """`fold_profiles` at one period: shape ``(FOLD_BINS,)``."""
+    return fold_profiles(x, weights, np.array([period_frames]))[0]
+
+
+def opposite_ratio(profile: FloatArray) -> float:
+    """The fold half a period from its peak, relative to the peak (both above its floor)."""
+    peak = int(np.argmax(profile))
+    floor = float(np.min(profile))
+    opposite = profile[(peak + FOLD_BINS // 2) % FOLD_BINS]
+    return float((opposite - floor) / max(float(profile[peak]) - floor, 1e-12))
+
+
+def peak_ago(profile: FloatArray, period_frames: float, peak: int | None = None) -> float:
+    """How many frames before the newest sample the fold's (interpolated) peak lies (the peak
+    at bin ``peak`` if given, else its highest)."""
+    if peak is None:
+        peak = int(np.argmax(profile))
+    left, mid, right = profile[peak - 1], profile[peak], profile[(peak + 1) % FOLD_BINS]
+    denom = left - 2 * mid + right
+    offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
+    return float(((peak + offset + 0.5) / FOLD_BINS % 1.0) * period_frames)
+
+
 def scaled(profile: FloatArray) -> FloatArray:
     """A fold profile scaled to 0 at its floor and 1 at its peak."""
     floor = float(profile.min())

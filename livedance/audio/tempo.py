@@ -9,7 +9,9 @@ last few seconds of novelty and, when asked, estimates the pulse from them alone
    bank, so tresillo-like periodicities of syncopated music lose to the beat), plus the
    periodicity of its half and quarter tempo (bar and half-bar structure support the beat they
    divide into), times a broad log-normal tempo prior; octaves fold into the allowed range.
-2. **Metrical level** (which member of the family): from the slowest level at or above 60 BPM,
+2. **Metrical level** (which member of the family): where a snare or clap repeats every other
+   beat of one member (the backbeat, `livedance.audio.metre.backbeat_bpm`), that member; else,
+   from the slowest level at or above 60 BPM,
    the tempo doubles while the novelty half way between its beats is strong against the novelty
    on them and the doubled tempo's own off-beats are weak (kick and snare alternating on a fast
    backbeat), not when the off-beats are merely busy (strummed patterns, eighth-note hi-hats).
@@ -34,7 +36,10 @@ from livedance.audio.metre import (
     backbeat_bpm,
     bar_place,
     circular_distance,
+    fold_profile,
     fold_profiles,
+    opposite_ratio,
+    peak_ago,
     scaled,
 )
 
@@ -301,9 +306,9 @@ class PulseEstimator:
         fold plus `PHASE_BASS_WEIGHT` times the bass fold, each scaled to its own peak, the bass
         fold counted as far as it marks one place of the beat over the longer memory
         ``long_weights``."""
-        whole = self._fold_profile(x, weights, period_frames)
-        bass = self._fold_profile(x_bass, weights, period_frames)
-        long_bass = scaled(self._fold_profile(x_bass, long_weights, period_frames))
+        whole = fold_profile(x, weights, period_frames)
+        bass = fold_profile(x_bass, weights, period_frames)
+        long_bass = scaled(fold_profile(x_bass, long_weights, period_frames))
         # The kick band has a say only where it lands at one place of the beat: four on the
         # floor under a syncopated snare. A kick on several places (syncopated funk) or bass
         # notes and strings without drums leave the phase to the whole novelty.
@@ -322,7 +327,7 @@ class PulseEstimator:
         # the bass picks the place; the whole novelty's own peak there times it (the kick band
         # rises later than the click of the kick)
         near = (int(np.argmax(profile)) + np.arange(-3, 4)) % FOLD_BINS
-        return _peak_ago(whole, period_frames, int(near[np.argmax(whole[near])]))
+        return peak_ago(whole, period_frames, int(near[np.argmax(whole[near])]))
 
     def _periodicity(self, x: FloatArray, weights: FloatArray) -> FloatArray:
         """Comb filter bank over the autocorrelation: 0..1 per tempo of the grid."""
@@ -377,9 +382,9 @@ class PulseEstimator:
         while bpm < slowest and bpm * 2 <= self.max_bpm:
             bpm *= 2
         period = self.frame_rate_hz * 60.0 / bpm
-        _, ratio_slow = self._fold_peak(x, weights, period)
+        ratio_slow = opposite_ratio(fold_profile(x, weights, period))
         while bpm * 2 <= self.max_bpm:
-            _, ratio_fast = self._fold_peak(x_body, weights, period / 2)
+            ratio_fast = opposite_ratio(fold_profile(x_body, weights, period / 2))
             preference = self._prior_at(2 * bpm) / self._prior_at(bpm)
             evidence = ratio_slow * preference - FAST_OFFBEAT_WEIGHT * ratio_fast
             threshold = DOUBLE_EVIDENCE
@@ -400,7 +405,7 @@ class PulseEstimator:
         much off would smear the fold and bias the phase by tens of milliseconds.
         """
         factors = 1.0 + np.linspace(-REFINE_SPAN, REFINE_SPAN, REFINE_STEPS)
-        profiles = self._fold_profiles(x, weights, period_frames * factors)
+        profiles = fold_profiles(x, weights, period_frames * factors)
         sharpness = profiles.max(axis=1) - profiles.mean(axis=1)
         best = int(np.argmax(sharpness))
         offset = 0.0
@@ -413,40 +418,3 @@ class PulseEstimator:
 
     def _prior_at(self, bpm: float) -> float:
         return math.exp(-0.5 * (math.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
-
-    def _fold_profile(self, x: FloatArray, weights: FloatArray, period_frames: float) -> FloatArray:
-        """Weighted mean novelty per phase bin (bin 0: the newest sample's phase), smoothed."""
-        return self._fold_profiles(x, weights, np.array([period_frames]))[0]
-
-    def _fold_profiles(
-        self, x: FloatArray, weights: FloatArray, periods_frames: FloatArray
-    ) -> FloatArray:
-        """`_fold_profile` for several periods at once: shape ``(len(periods), FOLD_BINS)``."""
-        return fold_profiles(x, weights, periods_frames)
-
-    def _fold_peak(
-        self, x: FloatArray, weights: FloatArray, period_frames: float
-    ) -> tuple[float, float]:
-        """Fold the novelty at ``period_frames``.
-
-        Returns:
-            How many frames before the newest sample the newest beat lies (0..period), and the
-            strength half a period from the peak relative to the peak (above the fold's floor).
-        """
-        profile = self._fold_profile(x, weights, period_frames)
-        peak = int(np.argmax(profile))
-        floor = float(np.min(profile))
-        opposite = profile[(peak + FOLD_BINS // 2) % FOLD_BINS]
-        ratio = (opposite - floor) / max(float(profile[peak]) - floor, 1e-12)
-        return _peak_ago(profile, period_frames), float(ratio)
-
-
-def _peak_ago(profile: FloatArray, period_frames: float, peak: int | None = None) -> float:
-    """How many frames before the newest sample the fold's (interpolated) peak lies (the peak
-    at bin ``peak`` if given, else its highest)."""
-    if peak is None:
-        peak = int(np.argmax(profile))
-    left, mid, right = profile[peak - 1], profile[peak], profile[(peak + 1) % FOLD_BINS]
-    denom = left - 2 * mid + right
-    offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
-    return float(((peak + offset + 0.5) / FOLD_BINS % 1.0) * period_frames)
