@@ -156,6 +156,7 @@ class PulseEstimator:
         self._body_ring = np.zeros(self._size, dtype=np.float64)
         self._snare_ring = np.zeros(self._size, dtype=np.float64)
         self._count = 0  # values pushed since the last reset
+        self.level_from_backbeat = False  # the last estimate's level came from the snare's role
         self._runner_up: float | None = None  # smoothed, see `_phase`
         self._frames = 0  # values pushed ever (the time axis)
         # Tempo candidates reach an octave beyond the range on both sides: a song outside the
@@ -242,6 +243,7 @@ class PulseEstimator:
         backbeat = backbeat_bpm(
             self._window(n, self._snare_ring), level_weights, self.frame_rate_hz, family
         )
+        self.level_from_backbeat = backbeat is not None
         if backbeat is not None:
             bpm = backbeat
         else:

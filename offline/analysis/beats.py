@@ -55,6 +55,10 @@ GUIDE_WIDTH_FRAMES = 1.5
 MIN_GUIDE_BEATS = 8
 """Fewer live beats than this: no guide, the plain DP path."""
 
+BACKBEAT_SHARE = 0.5
+"""The live stage's level stands (no half- or double-time check here) when the snare's backbeat
+decided at least this share of its estimates."""
+
 SNAP_S = 0.035
 """A plan beat this close to a live beat takes the live beat's time (`_phase_from_guide`)."""
 
@@ -110,16 +114,14 @@ def onset_envelope(y: npt.NDArray[np.float32], *, sr: int) -> FloatArray:
     return np.asarray(env / (env.mean() + 1e-9), dtype=np.float64)
 
 
-def track_beats(
-    y: npt.NDArray[np.float32], *, sr: int, guide_s: FloatArray | None = None
-) -> BeatGrid:
+def track_beats(y: npt.NDArray[np.float32], *, sr: int, guide: LiveGuide | None = None) -> BeatGrid:
     """Track the beats of a whole song.
 
     Args:
         y: mono samples (22050 Hz is plenty).
         sr: sample rate in Hz.
-        guide_s: the beats the live stage declares over the song (`live_beats` on the audio at
-            its own rate, as on stage); by default the live tracker runs on ``y``.
+        guide: what the live stage declares over the song (`live_beats` on the audio at its own
+            rate, as on stage); by default the live tracker runs on ``y``.
 
     Returns:
         The beat grid; ``is_default`` when the audio is silent or has no clear pulse, in which
@@ -129,10 +131,13 @@ def track_beats(
     env = onset_envelope(y, sr=sr)
     if duration_s < 2.0 or not np.any(env > 0):
         return default_grid(duration_s)
-    if guide_s is None:
-        guide_s = live_beats(y, sr=sr)
+    if guide is None:
+        guide = live_beats(y, sr=sr)
+    guide_s = guide.beat_times_s
     if len(guide_s) >= MIN_GUIDE_BEATS:
-        frames, varies = _guided_track(env, guide_s, sr=sr)
+        frames, varies = _guided_track(
+            env, guide_s, sr=sr, level_checks=guide.backbeat_share < BACKBEAT_SHARE
+        )
     else:
         frames, varies = _plain_track(env, sr=sr)
     frames = _extend_start(frames, env)
@@ -152,12 +157,33 @@ def track_beats(
     )
 
 
-def live_beats(y: npt.NDArray[np.float32], *, sr: int) -> FloatArray:
+@dataclass(frozen=True)
+class LiveGuide:
+    """What the live stage made of a song.
+
+    Attributes:
+        beat_times_s: the beats it declared.
+        backbeat_share: the share of its tempo estimates whose metrical level the snare's role
+            decided (`livedance.audio.metre.backbeat_bpm`), 0..1.
+    """
+
+    beat_times_s: FloatArray
+    backbeat_share: float
+
+
+def live_beats(y: npt.NDArray[np.float32], *, sr: int) -> LiveGuide:
     """The beats the live tracker declares over the whole signal, fed hop by hop as on stage."""
     from livedance.audio.beats import BeatTracker
 
-    track = BeatTracker(sr).process_signal(np.ascontiguousarray(y, dtype=np.float32))
-    return np.asarray(track.beat_times_s, dtype=np.float64)
+    tracker = BeatTracker(sr)
+    votes = [0, 0]  # hops whose latest estimate's level came from the backbeat, and all
+
+    def each_hop(_: float) -> None:
+        votes[0] += tracker.estimator.level_from_backbeat
+        votes[1] += 1
+
+    track = tracker.process_signal(np.ascontiguousarray(y, dtype=np.float32), on_hop=each_hop)
+    return LiveGuide(np.asarray(track.beat_times_s, dtype=np.float64), votes[0] / max(1, votes[1]))
 
 
 def _subframe(env: FloatArray, frames: npt.NDArray[np.int64]) -> FloatArray:
@@ -203,7 +229,7 @@ def _phase_from_guide(beat_times_s: FloatArray, guide_s: FloatArray) -> FloatArr
 
 
 def _guided_track(
-    env: FloatArray, guide_s: FloatArray, *, sr: int
+    env: FloatArray, guide_s: FloatArray, *, sr: int, level_checks: bool = True
 ) -> tuple[npt.NDArray[np.int64], bool]:
     """The DP guided by the live beats; halved or doubled when they read the wrong level.
 
@@ -213,13 +239,14 @@ def _guided_track(
 
     Half time shows as busy half-way points under a whole-song tempo (librosa's) of twice the
     beats. (The plan's old check on alike beats alone is gone: it read dancehall, samba and swing
-    at twice their tempo; the live stage's metre decides those.)
+    at twice their tempo; the live stage's metre decides those.) Where the live stage's level
+    came from the snare's backbeat most of the time (``level_checks`` False), it stands.
 
     Returns:
         Beat frames, and whether the tempo curve varies by more than 5 %.
     """
     frames, varies = _guided_dp(env, guide_s, sr=sr)
-    if len(frames) >= 16:
+    if level_checks and len(frames) >= 16:
         f = frames.astype(np.float64)
         strength = _strength_at(env, f)
         mid = float(_strength_at(env, (f[:-1] + f[1:]) / 2).mean() / strength.mean())
