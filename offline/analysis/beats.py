@@ -59,6 +59,9 @@ BACKBEAT_SHARE = 0.5
 """The live stage's level stands (no half- or double-time check here) when the snare's backbeat
 decided at least this share of its estimates."""
 
+HELD_SHARE = 0.15
+"""The share of the song the live stage must have followed a level for the plan to halve to it."""
+
 SNAP_S = 0.035
 """A plan beat this close to a live beat takes the live beat's time (`_phase_from_guide`)."""
 
@@ -252,7 +255,8 @@ def _guided_track(
         mid = float(_strength_at(env, (f[:-1] + f[1:]) / 2).mean() / strength.mean())
         even, odd = strength[0::2].mean(), strength[1::2].mean()
         bpm = 60.0 * sr / HOP_SAMPLES / float(np.median(np.diff(f)))
-        if mid < 0.15 and max(even, odd) > 1.6 * min(even, odd) and bpm / 2 >= 60.0:
+        alternating = max(even, odd) > 1.6 * min(even, odd)
+        if mid < 0.15 and alternating and bpm / 2 >= 60.0 and _held(guide_s, bpm / 2):
             log.debug("beats at %.1f BPM look like double time: halved", bpm)
             strong = frames[0::2] if even >= odd else frames[1::2]
             half_s = librosa.frames_to_time(strong, sr=sr, hop_length=HOP_SAMPLES)
@@ -263,6 +267,15 @@ def _guided_track(
             log.debug("beats at %.1f BPM look like half time: doubled", bpm)
             frames, varies = _guided_dp(env, _doubled(frames, sr=sr), sr=sr)
     return frames, varies
+
+
+def _held(guide_s: FloatArray, bpm: float) -> bool:
+    """Whether the live stage followed ``bpm`` (within 8 %) for at least `HELD_SHARE` of the
+    guide's time: the plan only picks a level the live stage itself held (a swing ride's
+    alternating accents under a steady live 168 BPM are not half time)."""
+    gaps = np.diff(guide_s)
+    near = np.abs(np.log2(60.0 / np.maximum(gaps, 1e-9) / bpm)) < np.log2(1.08)
+    return bool(gaps[near].sum() >= HELD_SHARE * gaps.sum())
 
 
 def _doubled(frames: npt.NDArray[np.int64], *, sr: int) -> FloatArray:
