@@ -93,12 +93,29 @@ def causal_livedance(path: Path, truth_s: np.ndarray, lead_s: float) -> dict:
     }
 
 
-def live_stage(path: Path) -> np.ndarray:
-    """Where `livedance live` starts its moves: the tracker and the beats-to-moves stage, fed hop
-    by hop (`livedance.show.stage.dance_causally`, as ``livedance beats --causal``)."""
+def live_stage_moves(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Where `livedance live` starts its moves (the tracker and the beats-to-moves stage fed hop
+    by hop, `livedance.show.stage.dance_causally`, as ``livedance beats --causal``), and the
+    moves it took for a bar's first beat (the live bar phase)."""
     audio = load_audio(path)
     dance = dance_causally(audio.mono(), audio.sample_rate, repeats=False)
-    return np.array([m.move.start_s for m in dance.moves])
+    starts = np.array([m.move.start_s for m in dance.moves])
+    return starts, np.array([m.move.start_s for m in dance.moves if m.downbeat])
+
+
+def score_downbeats(truth_s: np.ndarray, beats_per_bar: int, called_s: np.ndarray) -> dict:
+    """The live stage's called downbeats against every ``beats_per_bar``-th true beat (the
+    truth starts on a bar line; the live bar phase assumes four beats a bar): precision (called
+    ones within 70 ms of a true downbeat), recall and F, first 5 s trimmed."""
+    ref = mir_eval.beat.trim_beats(truth_s[::beats_per_bar])
+    est = mir_eval.beat.trim_beats(np.sort(called_s))
+    hit = np.abs(est[:, None] - ref[None, :]).min(axis=1) <= 0.07 if len(est) and len(ref) else []
+    return {
+        "F": float(mir_eval.beat.f_measure(ref, est)) if len(est) else 0.0,
+        "precision": float(np.mean(hit)) if len(est) else float("nan"),
+        "called": len(est),
+        "true": len(ref),
+    }
 
 
 def aubio_tempo(path: Path) -> np.ndarray:
@@ -196,7 +213,6 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
         Per-song and per-style scores, timing statistics, the machine.
     """
     trackers: dict[str, Callable[[Path], np.ndarray]] = {
-        "livedance live (stage)": live_stage,
         "aubio tempo": aubio_tempo,
         "librosa (offline)": librosa_offline,
     }
@@ -217,6 +233,9 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
         all_lag.append(live["declared_minus_true_s"])
         all_pred.append(live["predicted_minus_true_s"])
         rt.append(live["realtime_factor"])
+        starts, called = live_stage_moves(song.audio_path)
+        row["scores"]["livedance live (stage)"] = score(song.beat_times_s, starts)
+        row["downbeats"] = score_downbeats(song.beat_times_s, song.beats_per_bar, called)
         for name, fn in trackers.items():
             row["scores"][name] = score(song.beat_times_s, fn(song.audio_path))
         print(
@@ -257,8 +276,24 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
         "livedance_realtime_factor_min": round(min(rt), 1),
         "livedance_lock_s_median": round(float(np.nanmedian([r["lock_s"] for r in per_song])), 2),
         "livedance_lock_s_max": round(float(np.nanmax([r["lock_s"] for r in per_song])), 2),
+        "live_downbeats": _downbeat_summary(per_song),
         "published": PUBLISHED,
         "machine": describe(),
+    }
+
+
+def _downbeat_summary(per_song: list[dict]) -> dict[str, float]:
+    called = sum(r["downbeats"]["called"] for r in per_song)
+    right = sum(
+        r["downbeats"]["precision"] * r["downbeats"]["called"]
+        for r in per_song
+        if r["downbeats"]["called"]
+    )
+    return {
+        "precision": round(right / called, 3) if called else float("nan"),
+        "called": called,
+        "true": sum(r["downbeats"]["true"] for r in per_song),
+        "mean_F": round(float(np.mean([r["downbeats"]["F"] for r in per_song])), 3),
     }
 
 
@@ -297,6 +332,11 @@ def markdown(result: dict) -> str:
         f"slowest song ran {result['livedance_realtime_factor_min']}x real time; locked "
         f"(4 correct beats in a row) {result['livedance_lock_s_median']} s after the first beat "
         f"(median; worst {result['livedance_lock_s_max']} s).",
+        "",
+        f"live downbeats (the stage's bar phase, four beats a bar assumed): "
+        f"{result['live_downbeats']['called']} called of {result['live_downbeats']['true']} true "
+        f"after 5 s, precision {result['live_downbeats']['precision']}, "
+        f"mean F {result['live_downbeats']['mean_F']}.",
     ]
     return "\n".join(lines) + "\n"
 

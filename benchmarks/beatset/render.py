@@ -54,6 +54,8 @@ class BeatSong:
     audio_path: Path
     beat_times_s: np.ndarray
     bpm: float
+    beats_per_bar: int = 4
+    """The score's metre: every this many true beats, from the first, starts a bar."""
 
 
 def write_midi(score: Score, path: Path, seed: int = 0) -> None:
@@ -185,7 +187,7 @@ def build_set(
             stamp.write_text(digest)
         np.savetxt(out_dir / f"{score.name}.beats.txt", beats, fmt="%.6f")
         bpm = float(60.0 / np.median(np.diff(beats)))
-        songs.append(BeatSong(score.name, score.style, wav_path, beats, bpm))
+        songs.append(BeatSong(score.name, score.style, wav_path, beats, bpm, score.beats_per_bar))
     index = [{"name": s.name, "style": s.style, "audio": s.audio_path.name,
               "beats": f"{s.name}.beats.txt", "median_bpm": round(s.bpm, 2),
               "n_beats": len(s.beat_times_s)} for s in songs]  # fmt: skip

@@ -72,6 +72,13 @@ SILENCE_IDLE_S = 0.75
 SILENCE_RESET_S = 3.0
 """Music returning after a silence longer than this starts a fresh tempo history."""
 
+BEATS_PER_BAR = 4
+"""The metre the live bar phase assumes."""
+
+BAR_MARGIN = 0.6
+"""The bar phase's margin (`livedance.audio.metre.bar_place`) from which a beat is called the
+bar's first (`BeatTracker.is_downbeat`)."""
+
 NOVELTY_LATENCY_S = 0.015
 """How far the novelty peak of an onset lags the onset (analysis window); calibrated on the
 synthesized test songs."""
@@ -174,6 +181,8 @@ class BeatTracker:
         self._centroid_weight = 0.0
         self.onsets_seen = 0
         self.last_onset_s: float | None = None  # kept one at a time: a live show runs for hours
+        self._downbeat_s: float | None = None  # the newest bar start the bar phase found
+        self._bar_margin = 0.0
 
     @property
     def time_s(self) -> float:
@@ -201,14 +210,45 @@ class BeatTracker:
             self.last_onset_s = float(self._onset.get_last_s())
         self._follow_silence(energy, now_s)
         self.estimator.push(
-            novelty, bass=self.front_end.kick_novelty, body=self.front_end.body_novelty
+            novelty,
+            bass=self.front_end.kick_novelty,
+            body=self.front_end.body_novelty,
+            snare=self.front_end.snare_novelty,
         )
         if self._hops_seen % self._update_hops == 0 and self._silent_hops == 0:
             self.clock.update(self.estimator.estimate(self._preferred_period()), now_s)
+            self._follow_bar(now_s)
         event = None
         for beat_s in self.clock.beats_until(now_s):
             event = self._beat_event(beat_s, now_s)
         return event
+
+    def is_downbeat(self, beat_s: float) -> bool | None:
+        """Whether the beat at ``beat_s`` starts a bar, by the instruments' roles (the kick on it,
+        no backbeat snare); None while the bar phase is unclear.
+
+        Args:
+            beat_s: a beat of the clock's grid (past or predicted).
+        """
+        if self._downbeat_s is None or self._bar_margin < BAR_MARGIN or self.clock.is_idle:
+            return None
+        beats = round((beat_s - self._downbeat_s) / self.clock.period_s)
+        return beats % BEATS_PER_BAR == 0
+
+    def _follow_bar(self, now_s: float) -> None:
+        """Re-estimate the bar phase on the clock's grid (from a beat at least 0.4 period old,
+        whose kick and snare have been heard whole)."""
+        upcoming = self.clock.next_beat_s(now_s)
+        if upcoming is None or self.clock.is_idle:
+            self._downbeat_s = None
+            return
+        period_s = self.clock.period_s
+        beat_s = upcoming - period_s
+        if now_s - beat_s < 0.4 * period_s:
+            beat_s -= period_s
+        bar = self.estimator.bar_phase(beat_s, period_s, BEATS_PER_BAR)
+        if bar is not None:
+            self._downbeat_s, self._bar_margin = bar
 
     def skip(self, n_hops: int) -> None:
         """No input for ``n_hops`` hops (the device was away, or samples were lost): time moves on.

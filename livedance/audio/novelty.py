@@ -31,6 +31,10 @@ BODY_HZ = 2500.0
 """Bands centred below this make the "body" novelty: kick, bass, snare body, chords, without
 hi-hats and cymbals (the subdivisions that must not decide the metrical level)."""
 
+SNARE_HZ = (800.0, 4000.0)
+"""Bands centred in this range make the "snare" novelty: the crack of a snare, a clap, a rim
+(above the kick and the bass, below most of the hi-hats' energy)."""
+
 LOG_GAIN = 20.0
 """Compression gain of log(1 + gain * band energy)."""
 
@@ -58,8 +62,10 @@ class NoveltyFrontEnd:
         self._bass = edges[1:-1] < BASS_HZ
         self._kick = edges[1:-1] < KICK_HZ
         self._body = edges[1:-1] < BODY_HZ
+        self._snare = (edges[1:-1] >= SNARE_HZ[0]) & (edges[1:-1] < SNARE_HZ[1])
         self.kick_novelty = 0.0  # the last hop's flux over the kick bands
         self.body_novelty = 0.0  # ... over the bands below `BODY_HZ` (no hi-hats)
+        self.snare_novelty = 0.0  # ... over the `SNARE_HZ` bands
         self._history = np.zeros((FLUX_LAG_HOPS, N_BANDS), dtype=np.float32)
         self._slot = 0
         self.freqs_hz = np.fft.rfftfreq(int(win_samples), 1.0 / self.sample_rate)
@@ -80,6 +86,7 @@ class NoveltyFrontEnd:
         self._slot = (self._slot + 1) % FLUX_LAG_HOPS
         self.kick_novelty = float(rise[self._kick].sum())
         self.body_novelty = float(rise[self._body].sum())
+        self.snare_novelty = float(rise[self._snare].sum())
         return float(rise.sum() + rise[self._bass].sum())
 
 

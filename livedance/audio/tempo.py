@@ -9,7 +9,9 @@ last few seconds of novelty and, when asked, estimates the pulse from them alone
    bank, so tresillo-like periodicities of syncopated music lose to the beat), plus the
    periodicity of its half and quarter tempo (bar and half-bar structure support the beat they
    divide into), times a broad log-normal tempo prior; octaves fold into the allowed range.
-2. **Metrical level** (which member of the family): from the slowest level at or above 60 BPM,
+2. **Metrical level** (which member of the family): where a snare or clap repeats every other
+   beat of one member (the backbeat, `livedance.audio.metre.backbeat_bpm`), that member; else,
+   from the slowest level at or above 60 BPM,
    the tempo doubles while the novelty half way between its beats is strong against the novelty
    on them and the doubled tempo's own off-beats are weak (kick and snare alternating on a fast
    backbeat), not when the off-beats are merely busy (strummed patterns, eighth-note hi-hats).
@@ -28,6 +30,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import scipy.ndimage
+
+from livedance.audio.metre import (
+    FOLD_BINS,
+    backbeat_bpm,
+    bar_place,
+    circular_distance,
+    fold_profile,
+    fold_profiles,
+    opposite_ratio,
+    peak_ago,
+    scaled,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -79,9 +93,6 @@ BASS_RUNNER_UP_MAX, BASS_RUNNER_UP_SPAN = 0.68, 0.06
 
 RUNNER_UP_SMOOTHING = 0.01
 """Smoothing of the bass fold's runner-up per estimate (every 50 ms: a time constant of 5 s)."""
-
-FOLD_BINS = 48
-"""Phase bins of the fold."""
 
 REFINE_SPAN, REFINE_STEPS = 0.02, 17
 """The period is refined over +-2 % in this many steps (then interpolated)."""
@@ -163,7 +174,9 @@ class PulseEstimator:
         self._ring = np.zeros(self._size, dtype=np.float64)
         self._bass_ring = np.zeros(self._size, dtype=np.float64)
         self._body_ring = np.zeros(self._size, dtype=np.float64)
+        self._snare_ring = np.zeros(self._size, dtype=np.float64)
         self._count = 0  # values pushed since the last reset
+        self.level_from_backbeat = False  # the last estimate's level came from the snare's role
         self._runner_up: float | None = None  # smoothed, see `_phase`
         self._frames = 0  # values pushed ever (the time axis)
         # Tempo candidates reach an octave beyond the range on both sides: a song outside the
@@ -181,7 +194,14 @@ class PulseEstimator:
         self._comb_full: _CombLayout | None = None  # `_comb` of a full window
         self._recency_full: tuple[FloatArray, FloatArray] | None = None  # `_recency` of one
 
-    def push(self, novelty: float, *, bass: float | None = None, body: float | None = None) -> None:
+    def push(
+        self,
+        novelty: float,
+        *,
+        bass: float | None = None,
+        body: float | None = None,
+        snare: float | None = None,
+    ) -> None:
         """Append one novelty value (one hop).
 
         Args:
@@ -189,11 +209,14 @@ class PulseEstimator:
             bass: its bass bands alone (kick, bass), for the phase; the whole one if None.
             body: its bands without hi-hats and cymbals, for the metrical level; the whole one
                 if None.
+            snare: its snare bands alone, for the metrical level (`livedance.audio.metre`);
+                none (no backbeat rule) if None.
         """
         slot = self._frames % self._size
         self._ring[slot] = novelty
         self._bass_ring[slot] = novelty if bass is None else bass
         self._body_ring[slot] = novelty if body is None else body
+        self._snare_ring[slot] = 0.0 if snare is None else snare
         self._frames += 1
         self._count += 1
 
@@ -236,7 +259,15 @@ class PulseEstimator:
         while best < self.min_bpm and best * 2 <= self.max_bpm:
             best *= 2
         x_body = self._window(n, self._body_ring)
-        bpm = self._metrical_level(best, x, x_body, level_weights, prefer_period_s)
+        family = [b for b in best * 2.0 ** np.arange(-3, 4) if self.min_bpm <= b <= self.max_bpm]
+        backbeat = backbeat_bpm(
+            self._window(n, self._snare_ring), level_weights, self.frame_rate_hz, family
+        )
+        self.level_from_backbeat = backbeat is not None
+        if backbeat is not None:
+            bpm = backbeat
+        else:
+            bpm = self._metrical_level(best, x, x_body, level_weights, prefer_period_s)
         if not self.min_bpm <= bpm <= self.max_bpm:  # a range narrower than an octave
             in_range = (self._bpms >= self.min_bpm) & (self._bpms <= self.max_bpm)
             bpm = float(self._bpms[in_range][int(np.argmax(salience[in_range]))])
@@ -269,6 +300,30 @@ class PulseEstimator:
             self._recency_full = weights
         return weights
 
+    def bar_phase(
+        self, beat_s: float, period_s: float, beats_per_bar: int = 4
+    ) -> tuple[float, float] | None:
+        """The newest bar start at or before ``beat_s`` on the grid of beats through ``beat_s``
+        every ``period_s`` (`livedance.audio.metre.bar_place`), and the margin it won by; None
+        with too little history."""
+        n = min(self._count, self._size)
+        if n < MIN_HISTORY_S * self.frame_rate_hz:
+            return None
+        now_s = self._frames / self.frame_rate_hz
+        beat_index = n - 1 - (now_s - self.latency_s - beat_s) * self.frame_rate_hz
+        if not 0 <= beat_index < n:
+            return None
+        weights = self._recency(n)[1]
+        place, margin = bar_place(
+            self._window(n, self._bass_ring),
+            self._window(n, self._snare_ring),
+            weights,
+            beat_index,
+            period_s * self.frame_rate_hz,
+            beats_per_bar,
+        )
+        return beat_s - place * period_s, margin
+
     def _window(self, n: int, ring: FloatArray | None = None) -> FloatArray:
         """The newest ``n`` values of ``ring`` (the whole novelty by default), oldest first."""
         idx = (self._frames - n + np.arange(n)) % self._size
@@ -286,19 +341,17 @@ class PulseEstimator:
         fold plus `PHASE_BASS_WEIGHT` times the bass fold, each scaled to its own peak, the bass
         fold counted as far as it marks one place of the beat over the longer memory
         ``long_weights``."""
-        whole = self._fold_profile(x, weights, period_frames)
+        whole = fold_profile(x, weights, period_frames)
         if self.kick_weight == 0.0:  # the kick has no say: the bass folds change nothing
-            return _peak_ago(whole, period_frames)
-        bass = self._fold_profile(x_bass, weights, period_frames)
-        long_bass = _scaled(self._fold_profile(x_bass, long_weights, period_frames))
+            return peak_ago(whole, period_frames)
+        bass = fold_profile(x_bass, weights, period_frames)
+        long_bass = scaled(fold_profile(x_bass, long_weights, period_frames))
         # The kick band has a say only where it lands at one place of the beat: four on the
         # floor under a syncopated snare. A kick on several places (syncopated funk) or bass
         # notes and strings without drums leave the phase to the whole novelty.
-        scaled_bass = _scaled(bass)
+        scaled_bass = scaled(bass)
         peak = int(np.argmax(long_bass))
-        distance = np.abs(
-            (np.arange(FOLD_BINS) - peak + FOLD_BINS // 2) % FOLD_BINS - FOLD_BINS // 2
-        )
+        distance = circular_distance(np.arange(FOLD_BINS), peak)
         runner_up = float(long_bass[distance > FOLD_BINS // 8].max())
         # judged over a longer time still (a property of the groove), from distrust: a kick has to
         # mark the beat for a few seconds before it may move the phase
@@ -307,11 +360,11 @@ class PulseEstimator:
         self._runner_up += RUNNER_UP_SMOOTHING * (runner_up - self._runner_up)
         trust = (BASS_RUNNER_UP_MAX - self._runner_up) / BASS_RUNNER_UP_SPAN
         trust = min(max(trust, 0.0), 1.0)
-        profile = _scaled(whole) + trust * self.kick_weight * scaled_bass
+        profile = scaled(whole) + trust * self.kick_weight * scaled_bass
         # the bass picks the place; the whole novelty's own peak there times it (the kick band
         # rises later than the click of the kick)
         near = (int(np.argmax(profile)) + np.arange(-3, 4)) % FOLD_BINS
-        return _peak_ago(whole, period_frames, int(near[np.argmax(whole[near])]))
+        return peak_ago(whole, period_frames, int(near[np.argmax(whole[near])]))
 
     def _periodicity(self, x: FloatArray, weights: FloatArray) -> FloatArray:
         """Comb filter bank over the autocorrelation: 0..1 per tempo of the grid."""
@@ -387,9 +440,9 @@ class PulseEstimator:
         while bpm < slowest and bpm * 2 <= self.max_bpm:
             bpm *= 2
         period = self.frame_rate_hz * 60.0 / bpm
-        _, ratio_slow = self._fold_peak(x, weights, period)
+        ratio_slow = opposite_ratio(fold_profile(x, weights, period))
         while bpm * 2 <= self.max_bpm:
-            _, ratio_fast = self._fold_peak(x_body, weights, period / 2)
+            ratio_fast = opposite_ratio(fold_profile(x_body, weights, period / 2))
             preference = self._prior_at(2 * bpm) / self._prior_at(bpm)
             evidence = ratio_slow * preference - FAST_OFFBEAT_WEIGHT * ratio_fast
             threshold = DOUBLE_EVIDENCE
@@ -410,7 +463,7 @@ class PulseEstimator:
         much off would smear the fold and bias the phase by tens of milliseconds.
         """
         factors = 1.0 + np.linspace(-REFINE_SPAN, REFINE_SPAN, REFINE_STEPS)
-        profiles = self._fold_profiles(x, weights, period_frames * factors)
+        profiles = fold_profiles(x, weights, period_frames * factors)
         sharpness = profiles.max(axis=1) - profiles.mean(axis=1)
         best = int(np.argmax(sharpness))
         offset = 0.0
@@ -423,56 +476,3 @@ class PulseEstimator:
 
     def _prior_at(self, bpm: float) -> float:
         return math.exp(-0.5 * (math.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
-
-    def _fold_profile(self, x: FloatArray, weights: FloatArray, period_frames: float) -> FloatArray:
-        """Weighted mean novelty per phase bin (bin 0: the newest sample's phase), smoothed."""
-        return self._fold_profiles(x, weights, np.array([period_frames]))[0]
-
-    def _fold_profiles(
-        self, x: FloatArray, weights: FloatArray, periods_frames: FloatArray
-    ) -> FloatArray:
-        """`_fold_profile` for several periods at once: shape ``(len(periods), FOLD_BINS)``."""
-        n, m = len(x), len(periods_frames)
-        ago = (n - 1 - np.arange(n))[None, :] / periods_frames[:, None]  # 0 = newest sample
-        bins = np.floor((ago % 1.0) * FOLD_BINS).astype(int) % FOLD_BINS
-        bins += (np.arange(m) * FOLD_BINS)[:, None]
-        mass = np.bincount(bins.ravel(), weights=np.tile(weights * x, m), minlength=m * FOLD_BINS)
-        norm = np.bincount(bins.ravel(), weights=np.tile(weights, m), minlength=m * FOLD_BINS)
-        profile = (mass / np.maximum(norm, 1e-12)).reshape(m, FOLD_BINS)
-        # circular smoothing over 1/16 of a period
-        kernel = np.array([0.25, 0.5, 1.0, 0.5, 0.25]) / 2.5
-        padded = np.concatenate([profile[:, -2:], profile, profile[:, :2]], axis=1)
-        return sum(kernel[k] * padded[:, k : k + FOLD_BINS] for k in range(5))
-
-    def _fold_peak(
-        self, x: FloatArray, weights: FloatArray, period_frames: float
-    ) -> tuple[float, float]:
-        """Fold the novelty at ``period_frames``.
-
-        Returns:
-            How many frames before the newest sample the newest beat lies (0..period), and the
-            strength half a period from the peak relative to the peak (above the fold's floor).
-        """
-        profile = self._fold_profile(x, weights, period_frames)
-        peak = int(np.argmax(profile))
-        floor = float(np.min(profile))
-        opposite = profile[(peak + FOLD_BINS // 2) % FOLD_BINS]
-        ratio = (opposite - floor) / max(float(profile[peak]) - floor, 1e-12)
-        return _peak_ago(profile, period_frames), float(ratio)
-
-
-def _scaled(profile: FloatArray) -> FloatArray:
-    """A fold profile scaled to 0 at its floor and 1 at its peak."""
-    floor = float(profile.min())
-    return (profile - floor) / max(float(profile.max()) - floor, 1e-12)
-
-
-def _peak_ago(profile: FloatArray, period_frames: float, peak: int | None = None) -> float:
-    """How many frames before the newest sample the fold's (interpolated) peak lies (the peak
-    at bin ``peak`` if given, else its highest)."""
-    if peak is None:
-        peak = int(np.argmax(profile))
-    left, mid, right = profile[peak - 1], profile[peak], profile[(peak + 1) % FOLD_BINS]
-    denom = left - 2 * mid + right
-    offset = 0.5 * (left - right) / denom if denom < 0 else 0.0
-    return float(((peak + offset + 0.5) / FOLD_BINS % 1.0) * period_frames)

@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             line.ring.peek,
             line.sample_rate,
             repeats=not args.no_repeats,
+            bars=line.tracker,
         )
         timeline = LiveTimeline(stage, line.clock, line, origin_s=origin_s)
         show_clock = OffsetClock(line, origin_s)

@@ -55,6 +55,12 @@ class BeatSource(Protocol):
     def beats_between(self, t0_s: float, t1_s: float) -> list[float]: ...
 
 
+class BarSource(Protocol):
+    """What the stage asks of a bar phase (`livedance.audio.beats.BeatTracker.is_downbeat`)."""
+
+    def is_downbeat(self, beat_s: float) -> bool | None: ...
+
+
 class KnownBeats:
     """A beat source whose beats are known in advance (a synthesized song, a beat annotation).
 
@@ -81,12 +87,15 @@ class KnownBeats:
 class StageMove:
     """A move the stage added, with when it decided it (its beat may still be ahead).
 
-    ``repeat_of_s`` is the earlier beat the repeat memory heard again here (None: no repeat).
+    ``repeat_of_s`` is the earlier beat the repeat memory heard again here (None: no repeat);
+    ``downbeat``: the stage took the move's beat for a bar's first (the operator's one, or the
+    live bar phase).
     """
 
     move: Move
     decided_s: float
     repeat_of_s: float | None = None
+    downbeat: bool = False
 
 
 class BeatsToMoves:
@@ -99,6 +108,8 @@ class BeatsToMoves:
         sample_rate: Hz of the input timeline.
         repeats: dance earlier moves again while the music repeats (a `RepeatMemory`).
         on_move: called with each move added (e.g. to record when it was decided).
+        bars: the live bar phase: while it is clear and the operator has not said where the
+            one is (`mark_one`), it marks the bar's first beats.
     """
 
     def __init__(
@@ -110,8 +121,10 @@ class BeatsToMoves:
         *,
         repeats: bool = True,
         on_move: Callable[[StageMove], None] | None = None,
+        bars: BarSource | None = None,
     ) -> None:
         self.choreographer = choreographer
+        self.bars = bars
         self.beats = beats
         self.read = read
         self.sample_rate = int(sample_rate)
@@ -154,12 +167,15 @@ class BeatsToMoves:
                 choreographer.repeat_from(source_s)
             rms_db, centroid_hz = self.features
             one = self._one_index
-            downbeat = one is not None and (choreographer.n_moves - one) % BEATS_PER_BAR == 0
+            if one is not None:
+                downbeat = (choreographer.n_moves - one) % BEATS_PER_BAR == 0
+            else:
+                downbeat = self.bars is not None and bool(self.bars.is_downbeat(beat_s))
             move = choreographer.add_interval(
                 BeatInterval(beat_s, beat_s + period_s, rms_db, centroid_hz, downbeat)
             )
             if self.on_move is not None:
-                self.on_move(StageMove(move, now_s, source_s))
+                self.on_move(StageMove(move, now_s, source_s, downbeat))
             last_s = beat_s
             added += 1
         self.moves_added += added
@@ -257,6 +273,7 @@ def dance_causally(
         sample_rate,
         repeats=repeats,
         on_move=moves.append,
+        bars=tracker,
     )
     duration_s = len(mono) / sample_rate
     next_frame_s = 0.0

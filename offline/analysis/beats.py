@@ -7,7 +7,12 @@ plain DP does not (syncopation, drum-less and 3/4 songs, measured on the MIDI be
 only declares beats after it locks and never revises them. So its beats become a guide: the DP
 runs with the live tracker's local tempo curve as its tempo and with a pulse at each live beat
 added to the onset envelope, and keeps the DP's own strengths (the whole song from the first
-beat, beats placed on the strongest onsets near the guide, one consistent path).
+beat, beats placed on the strongest onsets near the guide, one consistent path). The plan and the
+live clock are one stage: the metrical level is the one the live tracker holds longest (checked
+only for clear double or half time, `_guided_track`), and the guide runs on the audio at its own
+rate with the kick's say in the phase, as a show plays it (`analyze_song`): the live
+tracker's kick role places dembow's beat on the kick, where the DP alone and the old 22.05 kHz
+guide without the kick followed the louder syncopated snare.
 
 When the live tracker finds too few beats, the plain DP path is used, with three things on top of
 the plain call, each measured on synthesized songs:
@@ -50,10 +55,12 @@ GUIDE_WIDTH_FRAMES = 1.5
 MIN_GUIDE_BEATS = 8
 """Fewer live beats than this: no guide, the plain DP path."""
 
-HALF_TIME_MID = 0.52
-"""Onset strength half way between beats, over that at the beats, above which alike beats are
-read as half time (measured: fast synthesized rock read at half tempo 0.57-0.70, the MIDI set's
-slow ballads 0.45)."""
+BACKBEAT_SHARE = 0.5
+"""The live stage's level stands (no half- or double-time check here) when the snare's backbeat
+decided at least this share of its estimates."""
+
+HELD_SHARE = 0.15
+"""The share of the song the live stage must have followed a level for the plan to halve to it."""
 
 SNAP_S = 0.035
 """A plan beat this close to a live beat takes the live beat's time (`_phase_from_guide`)."""
@@ -110,12 +117,14 @@ def onset_envelope(y: npt.NDArray[np.float32], *, sr: int) -> FloatArray:
     return np.asarray(env / (env.mean() + 1e-9), dtype=np.float64)
 
 
-def track_beats(y: npt.NDArray[np.float32], *, sr: int) -> BeatGrid:
+def track_beats(y: npt.NDArray[np.float32], *, sr: int, guide: LiveGuide | None = None) -> BeatGrid:
     """Track the beats of a whole song.
 
     Args:
         y: mono samples (22050 Hz is plenty).
         sr: sample rate in Hz.
+        guide: what the live stage declares over the song (`live_beats` on the audio at its own
+            rate, as on stage); by default the live tracker runs on ``y``.
 
     Returns:
         The beat grid; ``is_default`` when the audio is silent or has no clear pulse, in which
@@ -125,9 +134,13 @@ def track_beats(y: npt.NDArray[np.float32], *, sr: int) -> BeatGrid:
     env = onset_envelope(y, sr=sr)
     if duration_s < 2.0 or not np.any(env > 0):
         return default_grid(duration_s)
-    guide_s = _live_beats(y, sr=sr)
+    if guide is None:
+        guide = live_beats(y, sr=sr)
+    guide_s = guide.beat_times_s
     if len(guide_s) >= MIN_GUIDE_BEATS:
-        frames, varies = _guided_track(env, guide_s, sr=sr)
+        frames, varies = _guided_track(
+            env, guide_s, sr=sr, level_checks=guide.backbeat_share < BACKBEAT_SHARE
+        )
     else:
         frames, varies = _plain_track(env, sr=sr)
     frames = _extend_start(frames, env)
@@ -147,16 +160,33 @@ def track_beats(y: npt.NDArray[np.float32], *, sr: int) -> BeatGrid:
     )
 
 
-def _live_beats(y: npt.NDArray[np.float32], *, sr: int) -> FloatArray:
-    """The beats the live tracker declares over the whole signal, fed hop by hop."""
+@dataclass(frozen=True)
+class LiveGuide:
+    """What the live stage made of a song.
+
+    Attributes:
+        beat_times_s: the beats it declared.
+        backbeat_share: the share of its tempo estimates whose metrical level the snare's role
+            decided (`livedance.audio.metre.backbeat_bpm`), 0..1.
+    """
+
+    beat_times_s: FloatArray
+    backbeat_share: float
+
+
+def live_beats(y: npt.NDArray[np.float32], *, sr: int) -> LiveGuide:
+    """The beats the live tracker declares over the whole signal, fed hop by hop as on stage."""
     from livedance.audio.beats import BeatTracker
 
-    # without the kick's say in the phase: at 22.05 kHz it took a drum-less folk song's bass
-    # strings for a kick (the MIDI set's plan fell from 0.99 to 0.81 on it)
-    track = BeatTracker(sr, kick_phase=False).process_signal(
-        np.ascontiguousarray(y, dtype=np.float32)
-    )
-    return np.asarray(track.beat_times_s, dtype=np.float64)
+    tracker = BeatTracker(sr)
+    votes = [0, 0]  # hops whose latest estimate's level came from the backbeat, and all
+
+    def each_hop(_: float) -> None:
+        votes[0] += tracker.estimator.level_from_backbeat
+        votes[1] += 1
+
+    track = tracker.process_signal(np.ascontiguousarray(y, dtype=np.float32), on_hop=each_hop)
+    return LiveGuide(np.asarray(track.beat_times_s, dtype=np.float64), votes[0] / max(1, votes[1]))
 
 
 def _subframe(env: FloatArray, frames: npt.NDArray[np.int64]) -> FloatArray:
@@ -202,7 +232,7 @@ def _phase_from_guide(beat_times_s: FloatArray, guide_s: FloatArray) -> FloatArr
 
 
 def _guided_track(
-    env: FloatArray, guide_s: FloatArray, *, sr: int
+    env: FloatArray, guide_s: FloatArray, *, sr: int, level_checks: bool = True
 ) -> tuple[npt.NDArray[np.int64], bool]:
     """The DP guided by the live beats; halved or doubled when they read the wrong level.
 
@@ -210,35 +240,42 @@ def _guided_track(
     beat is much stronger (kick and snare on the real beats, hi-hats between them). Swing and 3/4
     also leave the half-way points empty, but their beats are evenly strong, so they stay.
 
-    Half time shows the other way round: a slow pulse whose half-way points are busy and whose
-    beats are all alike (a fast rock beat read on its kicks, the snares falling half way). A slow
-    song's beats alternate in weight (the bar's first and third beats) and its half-way points
-    are quieter, so it stays.
+    Half time shows as busy half-way points under a whole-song tempo (librosa's) of twice the
+    beats. (The plan's old check on alike beats alone is gone: it read dancehall, samba and swing
+    at twice their tempo; the live stage's metre decides those.) Where the live stage's level
+    came from the snare's backbeat most of the time (``level_checks`` False), it stands.
 
     Returns:
         Beat frames, and whether the tempo curve varies by more than 5 %.
     """
     frames, varies = _guided_dp(env, guide_s, sr=sr)
-    if len(frames) >= 16:
+    if level_checks and len(frames) >= 16:
         f = frames.astype(np.float64)
         strength = _strength_at(env, f)
         mid = float(_strength_at(env, (f[:-1] + f[1:]) / 2).mean() / strength.mean())
         even, odd = strength[0::2].mean(), strength[1::2].mean()
         bpm = 60.0 * sr / HOP_SAMPLES / float(np.median(np.diff(f)))
-        if mid < 0.15 and max(even, odd) > 1.6 * min(even, odd) and bpm / 2 >= 60.0:
+        alternating = max(even, odd) > 1.6 * min(even, odd)
+        if mid < 0.15 and alternating and bpm / 2 >= 60.0 and _held(guide_s, bpm / 2):
             log.debug("beats at %.1f BPM look like double time: halved", bpm)
             strong = frames[0::2] if even >= odd else frames[1::2]
             half_s = librosa.frames_to_time(strong, sr=sr, hop_length=HOP_SAMPLES)
             frames, varies = _guided_dp(env, half_s, sr=sr)
-        elif mid > HALF_TIME_MID and max(even, odd) < 1.25 * min(even, odd) and 2 * bpm <= 200:
-            log.debug("beats at %.1f BPM with alike beats and busy half-way points: doubled", bpm)
-            frames, varies = _guided_dp(env, _doubled(frames, sr=sr), sr=sr)
         elif mid > 0.5 and 1.9 < _global_tempo(env, sr=sr) / bpm < 2.1:
             # half time: the whole song's tempo is twice the beats and their half-way points
             # are busy (a drum & bass break under a half-time feel): dance the full tempo
             log.debug("beats at %.1f BPM look like half time: doubled", bpm)
             frames, varies = _guided_dp(env, _doubled(frames, sr=sr), sr=sr)
     return frames, varies
+
+
+def _held(guide_s: FloatArray, bpm: float) -> bool:
+    """Whether the live stage followed ``bpm`` (within 8 %) for at least `HELD_SHARE` of the
+    guide's time: the plan only picks a level the live stage itself held (a swing ride's
+    alternating accents under a steady live 168 BPM are not half time)."""
+    gaps = np.diff(guide_s)
+    near = np.abs(np.log2(60.0 / np.maximum(gaps, 1e-9) / bpm)) < np.log2(1.08)
+    return bool(gaps[near].sum() >= HELD_SHARE * gaps.sum())
 
 
 def _doubled(frames: npt.NDArray[np.int64], *, sr: int) -> FloatArray:

@@ -113,7 +113,9 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
             f" {beats.DEFAULT_BPM:.0f} BPM beat grid"
         )
     else:
-        grid = beats.track_beats(y, sr=sr)
+        # the plan follows the live stage: its tracker on the audio at the rate a show plays
+        guide = beats.live_beats(audio.mono(), sr=audio.sample_rate)
+        grid = beats.track_beats(y, sr=sr, guide=guide)
         if grid.is_default:
             warnings.append(
                 f"no clear beat in the audio (pulse clarity {grid.pulse_clarity:.2f}): using a"
