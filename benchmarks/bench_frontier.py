@@ -66,7 +66,7 @@ GFLOP per 256 px frame, eight so that a 3 CPU-minute budget fits an hour on a sh
 machine (the first one also scores the nearest-neighbour baseline)."""
 
 BLOCK_NAMES = {"res": "residual", "dws": "dwsep", "inv": "inverted"}
-SPEC = re.compile(r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half))*)$")
+SPEC = re.compile(r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate))*)$")
 TIMING_SIZE_PX = 256
 
 
@@ -76,7 +76,7 @@ def parse_config(spec: str) -> GeneratorConfig:
     if not match:
         raise ValueError(
             f"bad configuration {spec!r}: expected BLOCK NGF/NDOWN/NBLOCKS[+add|+cat]"
-            "[+ps|+resize][+half], e.g. inv24/3/6+add"
+            "[+ps|+resize][+half][+plate], e.g. inv24/3/6+add"
         )
     block, ngf, n_down, n_blocks, extras = match.groups()
     flags = set(extras.split("+")[1:])
@@ -92,6 +92,7 @@ def parse_config(spec: str) -> GeneratorConfig:
         if "resize" in flags
         else "transpose",
         render_scale=0.5 if "half" in flags else 1.0,
+        background_plate="plate" in flags,
     )
 
 

@@ -128,6 +128,7 @@ def test_frontier_specs_and_verdict() -> None:
         24, "inverted", "concat", "resize", 0.5
     )  # fmt: skip
     assert parse_config("res16/3/6") == GeneratorConfig()
+    assert parse_config("inv16/3/4+half+plate").background_plate
     with pytest.raises(ValueError, match="bad configuration"):
         parse_config("res16/3")
 
