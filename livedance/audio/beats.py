@@ -73,7 +73,7 @@ SILENCE_RESET_S = 3.0
 """Music returning after a silence longer than this starts a fresh tempo history."""
 
 BEATS_PER_BAR = 4
-"""The metre the live bar phase assumes."""
+"""The metre live: the bar phase's, and the stage's count from the operator's "this is the one"."""
 
 BAR_MARGIN = 0.6
 """The bar phase's margin (`livedance.audio.metre.bar_place`) from which a beat is called the

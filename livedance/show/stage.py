@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from livedance.audio.beats import BeatTrack, BeatTracker
+from livedance.audio.beats import BEATS_PER_BAR, BeatTrack, BeatTracker
 from livedance.audio.features import interval_features
 from livedance.audio.repeats import MAX_BEAT_S, RepeatMemory, SampleReader
 from livedance.audio.temporange import DEFAULT_TEMPO, TempoRange
@@ -35,9 +35,6 @@ from livedance.choreo import Choreographer, Move
 from livedance.songplan import BeatInterval
 
 log = logging.getLogger(__name__)
-
-BEATS_PER_BAR = 4
-"""Beats in a bar, live (counted from the operator's "this is the one")."""
 
 DEFAULT_FEATURES = (-20.0, 1500.0)
 """Loudness (dB) and brightness (Hz) of a beat before any interval has been heard."""
