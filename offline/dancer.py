@@ -84,20 +84,16 @@ class DancerReport:
 def _identity(opts: DancerOptions) -> dict[str, Any]:
     """What makes two runs the same dancer (a re-run with these resumes; others need
     ``--overwrite``). The budget is not part of it: more minutes train on."""
-    return json.loads(
-        json.dumps(
-            {
-                "source": str(opts.source.resolve()),
-                "source_fps": opts.source_fps,
-                "fps": opts.fps,
-                "keypoints_dir": str(opts.keypoints_dir.resolve()) if opts.keypoints_dir else None,
-                "size": opts.size,
-                "ngf": opts.ngf,
-                "n_blocks": opts.n_blocks,
-                "vgg": opts.vgg,
-            }
-        )
-    )
+    return {
+        "source": str(opts.source.resolve()),
+        "source_fps": opts.source_fps,
+        "fps": opts.fps,
+        "keypoints_dir": str(opts.keypoints_dir.resolve()) if opts.keypoints_dir else None,
+        "size": opts.size,
+        "ngf": opts.ngf,
+        "n_blocks": opts.n_blocks,
+        "vgg": opts.vgg,
+    }
 
 
 def make_dancer(opts: DancerOptions, say: Any = print) -> DancerReport:
