@@ -40,7 +40,7 @@ from livedance.show.loop import ShowOptions, ShowStats, run_show
 from livedance.show.operator import Operator
 from livedance.show.outputs import Output
 from livedance.show.timeline import PlannedTimeline
-from livedance.show.videoout import open_video_output
+from livedance.show.videoout import background_of, open_video_output
 from livedance.songplan import BeatInterval
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,7 +109,7 @@ def _receiver(source: str, out: Path, seconds: float) -> subprocess.Popen[bytes]
 
 def _video_latency(spec: str, source: str, renderer: Any, seconds: float, tmp: Path) -> dict:
     saved = tmp / f"{uuid.uuid4().hex}.npz"
-    out = open_video_output(spec, SIZE, SIZE, FPS, lambda: renderer.name == "stick")
+    out = open_video_output(spec, SIZE, SIZE, FPS, background_of(renderer))
     receiver = _receiver(source, saved, seconds)
     stats, t0, _ = _show(renderer, [out], seconds)
     receiver.wait(timeout=seconds + 60)
@@ -189,7 +189,7 @@ def _fps_drop(spec: str | None, renderer: Any, seconds: float, rounds: int) -> d
 
 def _open_drained(spec: str, renderer: Any) -> tuple[Output, subprocess.Popen[bytes] | None]:
     """The output and, for a pipe, a reader draining it (a pipe nobody reads costs less)."""
-    output = open_video_output(spec, SIZE, SIZE, FPS, lambda: renderer.name == "stick")
+    output = open_video_output(spec, SIZE, SIZE, FPS, background_of(renderer))
     drain = None
     if spec.startswith("pipe:"):
         path = spec.split(",")[0].split(":", 1)[1]

@@ -53,9 +53,17 @@ class ScaledRenderer:
         self.width_px = int(width_px)
         self.height_px = int(height_px or width_px)
 
+    @property
+    def room_plate(self) -> npt.NDArray[np.uint8] | None:
+        """The inner model's room at the display size, when it has one (see `NeuralRenderer`)."""
+        room = getattr(self.inner, "room_plate", None)
+        return None if room is None else self._scale(room)
+
     def render(self, poses: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
-        frames = self.inner.render(poses)
-        shrinking = self.width_px < frames.shape[2]
+        return np.stack([self._scale(f) for f in self.inner.render(poses)])
+
+    def _scale(self, frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        shrinking = self.width_px < frame.shape[1]
         interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
         size = (self.width_px, self.height_px)
-        return np.stack([cv2.resize(f, size, interpolation=interpolation) for f in frames])
+        return np.asarray(cv2.resize(frame, size, interpolation=interpolation), np.uint8)

@@ -133,6 +133,37 @@ def test_background_plate_starts_from_the_frames_background_and_exports(
     assert out.shape == (2, 3, SIZE, SIZE) and np.abs(out).max() <= 1.0
 
 
+def test_a_plate_model_tells_the_show_its_room(data: Path, tmp_path: Path) -> None:
+    """The room a plate generator paints over is exported as a second output, so the video
+    outputs' matte knows it exactly (issue 19: models with a plate already know the mask)."""
+    import torch
+
+    from livedance.cli import main
+    from livedance.neural.contract import output_to_frames
+    from livedance.neural.generator import NeuralRenderer
+    from livedance.render import ScaledRenderer
+    from livedance.show.videoout import background_of
+
+    for plate in (True, False):
+        run = tmp_path / f"run-{plate}"
+        extra = ["--background-plate"] if plate else []
+        assert train_cli(data, run, *extra, "--iterations", "1", "--no-vgg") == 0
+        model = tmp_path / f"model-{plate}.onnx"
+        assert main(["export", str(run), "-o", str(model)]) == 0
+        renderer = NeuralRenderer(model)
+        if not plate:
+            assert renderer.room_plate is None
+            assert background_of(renderer)().room is None
+            continue
+        trained = torch.load(run / "checkpoints" / "latest.pt", weights_only=False)
+        want = output_to_frames(trained["net_g"]["plate"].numpy())[0]
+        assert renderer.room_plate is not None and renderer.room_plate.shape == (SIZE, SIZE, 3)
+        assert np.abs(renderer.room_plate.astype(int) - want).max() <= 1
+        shown = background_of(ScaledRenderer(renderer, 2 * SIZE))()
+        assert shown.room is not None and shown.room.shape == (2 * SIZE, 2 * SIZE, 3)
+        assert not shown.drawn_on_black
+
+
 def test_losses() -> None:
     from offline.pix2pixhd.losses import (
         VGGLoss,

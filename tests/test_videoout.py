@@ -7,10 +7,12 @@ load); only its refusal, one line, is tested."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from livedance.show.loop import ShowOptions, run_show
 from livedance.show.operator import Operator
 from livedance.show.outputs import KeyEvent, Output, ShowFrame
 from livedance.show.timeline import PlannedTimeline
-from livedance.show.videoout import FrameConverter, open_video_output, parse_output
+from livedance.show.videoout import Background, FrameConverter, open_video_output, parse_output
 from livedance.songplan import BeatInterval
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,12 +53,23 @@ def _timeline(seconds: float = 4.0) -> PlannedTimeline:
 
 
 def _receiver(source: str, out: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """The receiver process; for a pipe, returned once it has the pipe open, so a show on a
+    loaded machine cannot end before its reader starts."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen(
+    receiver = subprocess.Popen(
         [sys.executable, "-m", "livedance.show.receive", source, "--save", str(out),
          "--timeout", "60", *extra],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    kind, _, target = source.partition(":")
+    deadline = time.monotonic() + 60
+    while kind == "pipe" and time.monotonic() < deadline and receiver.poll() is None:
+        fds = Path(f"/proc/{receiver.pid}/fd")
+        with contextlib.suppress(OSError):
+            if any(os.path.realpath(fd) == os.path.realpath(target) for fd in fds.iterdir()):
+                break
+        time.sleep(0.05)
+    return receiver
 
 
 def _show(outputs: list[Output], seconds: float, *, realtime: bool, operator=None):  # type: ignore[no-untyped-def]
@@ -102,7 +115,7 @@ def test_a_shared_memory_ring_reaches_a_receiver_process_with_the_frames_and_the
     tmp_path: Path,
 ) -> None:
     name = f"ld-test-{uuid.uuid4().hex[:8]}"
-    out = open_video_output(f"shm:{name}", 64, 64, 30, lambda: True)
+    out = open_video_output(f"shm:{name}", 64, 64, 30, lambda: Background(drawn_on_black=True))
     collect = Collect()
     saved = tmp_path / "got.npz"
     receiver = _receiver(f"shm:{name}", saved)
@@ -127,7 +140,7 @@ def test_a_named_pipe_feeds_ffmpeg_raw_rgba_and_a_reader_that_leaves_does_not_st
     """ffmpeg (the receiver a VJ rig would put in front of a pipe) reads 20 raw RGBA frames and
     exits; the show goes on, dropping frames nobody reads, and closes cleanly."""
     fifo = tmp_path / "dancer.rgba"
-    out = open_video_output(f"pipe:{fifo}", 64, 64, 30, lambda: True)
+    out = open_video_output(f"pipe:{fifo}", 64, 64, 30, lambda: Background(drawn_on_black=True))
     assert fifo.is_fifo()
     collect = Collect()
     raw = tmp_path / "frames.raw"
@@ -158,7 +171,7 @@ def test_a_named_pipe_feeds_ffmpeg_raw_rgba_and_a_reader_that_leaves_does_not_st
 
 def test_a_pipe_with_headers_reaches_livedances_receiver_by_slot(tmp_path: Path) -> None:
     fifo = tmp_path / "dancer.rgb"
-    out = open_video_output(f"pipe:{fifo},alpha=key,key=00ff00,header=1", 64, 64, 30, lambda: False)
+    out = open_video_output(f"pipe:{fifo},alpha=key,key=00ff00,header=1", 64, 64, 30, Background)
     collect = Collect()
     saved = tmp_path / "got.npz"
     receiver = _receiver(f"pipe:{fifo}", saved)
@@ -181,7 +194,7 @@ def test_the_pipe_makes_its_matte_on_its_own_thread_not_the_shows(tmp_path: Path
     # learning the room plate costs milliseconds a frame: on the show thread it cost the neural
     # show 6 % of its frames (benchmarks/results/stage.md)
     fifo = tmp_path / "dancer.rgba"
-    out = open_video_output(f"pipe:{fifo},header=1", 64, 64, 30, lambda: False)
+    out = open_video_output(f"pipe:{fifo},header=1", 64, 64, 30, Background)
     threads: set[str] = set()
     convert = out.convert  # type: ignore[attr-defined]
 
@@ -234,6 +247,30 @@ def test_the_plate_matte_learns_the_room_and_keeps_only_the_dancer() -> None:
     assert not alpha[body == 0].any()
 
 
+def test_a_known_room_makes_the_first_frame_matte_tight() -> None:
+    """A background-plate model's room is known from its first frame (issue 19): the matte drops
+    the room inside the body matte at once, where a learnt plate still keeps all of it."""
+    rng = np.random.default_rng(1)
+    room = cv2.GaussianBlur(rng.integers(40, 200, (128, 128, 3), dtype=np.uint8), (0, 0), 2)
+    pose = _timeline().pose_at(0.5)
+    drawn = StickRenderer(128).render(pose[None])[0]
+    figure = drawn.max(axis=2) > 100
+    image = np.where(figure[..., None], drawn, room)
+    frame = ShowFrame(image=image, slot=0, on_time=True, pose=pose)
+    body = matte.body_matte(pose, 128, 128)
+    room_inside = (body > 250) & (drawn.max(axis=2) == 0)
+    assert room_inside.sum() > 100
+    learnt = FrameConverter(parse_output("shm:x"), Background)(frame)[..., 3]
+    assert learnt[room_inside].mean() > 200, "a first frame: nothing learnt yet"
+    big_room = cv2.resize(room, (256, 256), interpolation=cv2.INTER_CUBIC)  # a scaled show
+    for known in (room, big_room):
+        alpha = FrameConverter(parse_output("shm:x"), lambda r=known: Background(room=r))(frame)
+        alpha = alpha[..., 3]
+        assert alpha[room_inside].mean() < 0.25 * 255, "the known room is dropped at once"
+        assert (alpha[figure] > 200).mean() > 0.9, "the dancer stays opaque"
+        assert not alpha[body == 0].any()
+
+
 def test_blackout_and_freeze_reach_the_matte() -> None:
     """In blackout the matte is clear (the mixer shows what is under the dancer, not a black
     square); in freeze it holds the held frame's pose."""
@@ -241,7 +278,7 @@ def test_blackout_and_freeze_reach_the_matte() -> None:
 
     timeline = _timeline()
     operator = Operator(timeline)
-    convert = FrameConverter(parse_output("shm:x"), lambda: False)
+    convert = FrameConverter(parse_output("shm:x"), Background)
 
     class Steer(Collect):
         def frame(self, frame: ShowFrame, hud: HudInfo | None) -> KeyEvent | None:

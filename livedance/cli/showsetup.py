@@ -422,14 +422,11 @@ def open_show(
             tap = input_tap() if input_tap is not None else None
             outputs.append(RecorderOutput(recorder, tap=tap, fps=args.fps))
         for spec in getattr(args, "output", None) or []:
-            from livedance.show.videoout import open_video_output
-
-            def drawn_on_black() -> bool:  # stick figures: the frame is its own matte
-                return bool(renderer.name == "stick")
+            from livedance.show.videoout import background_of, open_video_output
 
             outputs.append(
                 open_video_output(
-                    spec, renderer.width_px, renderer.height_px, args.fps, drawn_on_black
+                    spec, renderer.width_px, renderer.height_px, args.fps, background_of(renderer)
                 )
             )
         window = open_window(args, title, renderer)

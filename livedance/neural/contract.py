@@ -27,6 +27,8 @@ FORMAT_VERSION = 1
 SKELETON = "openpose-coco18"
 INPUT_NAME = "stick"
 OUTPUT_NAME = "frame"
+PLATE_NAME = "plate"
+"""A second output of models with a background plate: the room, ``(1, 3, h, w)`` in [-1, 1]."""
 VALUE_RANGE = (-1.0, 1.0)
 _PREFIX = "livedance."
 

@@ -25,6 +25,7 @@ from livedance.errors import LivedanceError
 from livedance.neural.contract import (
     INPUT_NAME,
     OUTPUT_NAME,
+    PLATE_NAME,
     ModelContract,
     ModelMismatchError,
     output_to_frames,
@@ -112,6 +113,24 @@ def _output(session: Any) -> Any:
     return next(o for o in session.get_outputs() if o.name == OUTPUT_NAME)
 
 
+def room_plate(session: Any, contract: ModelContract) -> npt.NDArray[np.uint8] | None:
+    """The room a background-plate model paints its person over, or None for other models.
+
+    Args:
+        session: an open generator session.
+        contract: its contract (the frame size).
+
+    Returns:
+        ``(h, w, 3)`` BGR uint8 from the model's `PLATE_NAME` output (read once, at load).
+    """
+    if PLATE_NAME not in {o.name for o in session.get_outputs()}:
+        return None
+    batch = fixed_batch(session) or 1
+    zeros = np.zeros((batch, 3, contract.height_px, contract.width_px), np.float32)
+    (plate,) = session.run([PLATE_NAME], {INPUT_NAME: zeros})
+    return output_to_frames(np.asarray(plate[:1], np.float32))[0]
+
+
 def fixed_batch(session: Any) -> int | None:
     """The batch size the model was exported with, or None when the batch axis is dynamic."""
     dim = session.get_inputs()[0].shape[0]
@@ -153,6 +172,8 @@ class NeuralRenderer:
         self.width_px = self.contract.width_px
         self.height_px = self.contract.height_px
         self.provider = self.session.get_providers()[0]
+        self.room_plate = room_plate(self.session, self.contract)
+        """The room of a background-plate model (BGR, model size): the video outputs' matte."""
         self.temporal_blend = float(temporal_blend)
         self.max_batch = fixed_batch(self.session) or max(1, int(max_batch))
         self._previous: npt.NDArray[np.float32] | None = None

@@ -60,6 +60,11 @@ class SwitchableRenderer:
     def name(self) -> str:
         return self._inner.name
 
+    @property
+    def room_plate(self) -> npt.NDArray[np.uint8] | None:
+        """The current model's room when it has a background plate (see `NeuralRenderer`)."""
+        return getattr(self._inner, "room_plate", None)
+
     def render(self, poses: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
         return self._inner.render(poses)
 

@@ -3,12 +3,13 @@
 The "window / recorder" end of DESIGN.md's data flow, for outputs that go to a video mixer
 (Resolume, TouchDesigner, OBS), which lays the dancer over other visuals. Stick figures are drawn
 on black, so the frame is its own matte (its lit pixels). A generator paints the room it was
-trained in and carries no person mask, so its matte comes from the stick and the frame: the body
-around the pose (the stick figure drawn thick: limbs, a filled torso, the head, soft edges, sized
-from the pose's own torso so it fits near and far dancers alike), tightened by the frame with
-`PlateMatte`: the room the generator paints is learnt, pixel by pixel, from the frames where the
-body matte leaves it clear, and inside the body matte only what differs from that room stays
-opaque. With neither, a plain background is the fallback (``alpha=none``).
+trained in, so its matte comes from the stick and the frame: the body around the pose (the stick
+figure drawn thick: limbs, a filled torso, the head, soft edges, sized from the pose's own torso so
+it fits near and far dancers alike), tightened by the frame with `PlateMatte`: inside the body
+matte only what differs from the room stays opaque. A model with a background plate paints its
+person over a room it carries as a second output, so that room is known exactly from the first
+frame; for other models it is learnt, pixel by pixel, from the frames where the body matte leaves
+it clear. With neither, a plain background is the fallback (``alpha=none``).
 """
 
 from __future__ import annotations
@@ -105,12 +106,13 @@ def rgb(frame: Image) -> Image:
 
 
 class PlateMatte:
-    """The body matte tightened by the frame against a learnt background plate.
+    """The body matte tightened by the frame against a background plate, known or learnt.
 
-    Each frame, the pixels the body matte leaves clear update a running plate of the room; where
-    the plate is known, a pixel inside the body matte stays opaque only as far as it differs from
-    the plate (by ``threshold`` levels, with a soft ramp); where the room was never seen (always
-    behind the dancer), the body matte alone decides.
+    A pixel inside the body matte stays opaque only as far as it differs from the plate (by
+    ``threshold`` levels, with a soft ramp). Given the model's own room (``room``), that is the
+    plate, whole, from the first frame. Otherwise each frame's pixels that the body matte leaves
+    clear update a running plate of the room, and where the room was never seen (always behind
+    the dancer), the body matte alone decides.
 
     Args:
         learn_rate: how fast the plate follows the frames (a lighting change fades in).
@@ -123,10 +125,16 @@ class PlateMatte:
         self.seen: npt.NDArray[np.uint8] | None = None
         """255 where the room has been seen."""
 
-    def __call__(self, frame: Image, pose: Pose) -> Image:
+    def __call__(self, frame: Image, pose: Pose, room: Image | None = None) -> Image:
+        """The matte of ``frame`` (BGR) around ``pose``, against ``room`` when it is known."""
         h, w = frame.shape[:2]
         body = body_matte(pose, w, h)
         pixels = frame.astype(np.float32)
+        if room is not None:
+            if room.shape != frame.shape:
+                room = np.asarray(cv2.resize(room, (w, h), interpolation=cv2.INTER_AREA))
+            self.plate, self.seen = room.astype(np.float32), np.full((h, w), 255, np.uint8)
+            return self._keep(body, pixels)
         if self.plate is None or self.plate.shape != pixels.shape:
             self.plate = pixels.copy()
             self.seen = np.zeros((h, w), np.uint8)
@@ -136,6 +144,10 @@ class PlateMatte:
         np.copyto(self.plate, pixels, where=first[..., None].astype(bool))
         cv2.accumulateWeighted(pixels, self.plate, self.learn_rate, mask=clear)
         cv2.bitwise_or(self.seen, clear, dst=self.seen)
+        return self._keep(body, pixels)
+
+    def _keep(self, body: Image, pixels: npt.NDArray[np.float32]) -> Image:
+        assert self.plate is not None and self.seen is not None
         b, g, r = cv2.split(cv2.absdiff(pixels, self.plate))
         diff = cv2.max(cv2.max(b, g), r)
         t = self.threshold

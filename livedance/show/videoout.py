@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -124,17 +124,36 @@ def parse_output(text: str) -> OutputSpec:
     )
 
 
+@dataclass(frozen=True)
+class Background:
+    """What the show knows of its frames' background, for the matte (`livedance.show.matte`)."""
+
+    drawn_on_black: bool = False
+    """Stick figures: the frame is its own matte."""
+    room: npt.NDArray[np.uint8] | None = None
+    """A background-plate model's own room (BGR): the matte needs no learning."""
+
+
+def background_of(renderer: Any) -> Callable[[], Background]:
+    """The show renderer's `Background`, read as each frame is converted (a model switch
+    changes it)."""
+
+    def background() -> Background:
+        return Background(renderer.name == "stick", getattr(renderer, "room_plate", None))
+
+    return background
+
+
 class FrameConverter:
     """A show frame as the pixels an output sends: RGBA with a matte, RGB keyed, or plain RGB.
 
     Args:
         spec: the output's alpha and key colour.
-        matte_from_frame: True when the frames are drawn on black (the stick renderer), so the
-            frame is its own matte; read every frame (a model switch changes it).
+        background: the show's `Background`, read for every frame.
     """
 
-    def __init__(self, spec: OutputSpec, matte_from_frame: Callable[[], bool]) -> None:
-        self.spec, self.matte_from_frame = spec, matte_from_frame
+    def __init__(self, spec: OutputSpec, background: Callable[[], Background]) -> None:
+        self.spec, self.background = spec, background
         self.plate = matte.PlateMatte()
 
     def __call__(self, frame: ShowFrame) -> npt.NDArray[np.uint8]:
@@ -147,12 +166,13 @@ class FrameConverter:
         return matte.rgba(image, alpha)
 
     def alpha(self, image: npt.NDArray[np.uint8], pose: Pose | None) -> npt.NDArray[np.uint8]:
-        if self.matte_from_frame():
+        background = self.background()
+        if background.drawn_on_black:
             return matte.stick_matte(image)
         h, w = image.shape[:2]
         if pose is None:  # blackout: nothing to see through
             return np.zeros((h, w), np.uint8)
-        return self.plate(image, pose)
+        return self.plate(image, pose, background.room)
 
 
 class ShmOutput(Output):
@@ -161,16 +181,16 @@ class ShmOutput(Output):
     Args:
         spec: the output (``shm:NAME``).
         width_px, height_px: frame size.
-        matte_from_frame: see `FrameConverter`.
+        background: see `FrameConverter`.
     """
 
     def __init__(
-        self, spec: OutputSpec, width_px: int, height_px: int, matte_from_frame: Callable[[], bool]
+        self, spec: OutputSpec, width_px: int, height_px: int, background: Callable[[], Background]
     ) -> None:
         from livedance.show.shmring import RingWriter
 
         self.spec = spec
-        self.convert = FrameConverter(spec, matte_from_frame)
+        self.convert = FrameConverter(spec, background)
         self.ring = RingWriter(
             spec.target, width_px, height_px, spec.channels, entries=spec.entries
         )
@@ -198,18 +218,18 @@ class PipeOutput(Output):
     Args:
         spec: the output (``pipe:PATH``).
         width_px, height_px: frame size.
-        matte_from_frame: see `FrameConverter`.
+        background: see `FrameConverter`.
 
     Raises:
         LivedanceError: PATH exists and is not a pipe, or cannot be made.
     """
 
     def __init__(
-        self, spec: OutputSpec, width_px: int, height_px: int, matte_from_frame: Callable[[], bool]
+        self, spec: OutputSpec, width_px: int, height_px: int, background: Callable[[], Background]
     ) -> None:
         self.spec, self.path = spec, Path(spec.target)
         self.width_px, self.height_px = width_px, height_px
-        self.convert = FrameConverter(spec, matte_from_frame)
+        self.convert = FrameConverter(spec, background)
         try:
             if not self.path.exists():
                 os.mkfifo(self.path)
@@ -304,7 +324,7 @@ class V4l2Output(Output):
     Args:
         spec: the output (``v4l2:/dev/videoN``).
         width_px, height_px, fps: the camera's format.
-        matte_from_frame: see `FrameConverter` (for ``alpha=key``).
+        background: see `FrameConverter` (for ``alpha=key``).
 
     Raises:
         LivedanceError: no such device, or pyvirtualcam is not installed.
@@ -316,7 +336,7 @@ class V4l2Output(Output):
         width_px: int,
         height_px: int,
         fps: float,
-        matte_from_frame: Callable[[], bool],
+        background: Callable[[], Background],
     ) -> None:
         where = f"--output v4l2:{spec.target}"
         if not Path(spec.target).exists():
@@ -330,7 +350,7 @@ class V4l2Output(Output):
             raise LivedanceError(
                 f"{where}: pyvirtualcam is not installed (pip install 'livedance[stage]')"
             ) from None
-        self.convert = FrameConverter(spec, matte_from_frame)
+        self.convert = FrameConverter(spec, background)
         try:
             self.camera = pyvirtualcam.Camera(
                 width_px, height_px, fps, device=spec.target, backend="v4l2loopback",
@@ -349,21 +369,21 @@ class V4l2Output(Output):
 
 
 def open_video_output(
-    text: str, width_px: int, height_px: int, fps: float, matte_from_frame: Callable[[], bool]
+    text: str, width_px: int, height_px: int, fps: float, background: Callable[[], Background]
 ) -> Output:
     """The output ``--output TEXT`` asks for, opened.
 
     Args:
         text: ``KIND:TARGET[,option=value...]``.
         width_px, height_px, fps: the show's frames.
-        matte_from_frame: True while the frames are drawn on black (stick figures).
+        background: what the show knows of its frames' background (`background_of`).
 
     Raises:
         LivedanceError: a bad spec, or an output that cannot be opened here (one line).
     """
     spec = parse_output(text)
     if spec.kind == "shm":
-        return ShmOutput(spec, width_px, height_px, matte_from_frame)
+        return ShmOutput(spec, width_px, height_px, background)
     if spec.kind == "pipe":
-        return PipeOutput(spec, width_px, height_px, matte_from_frame)
-    return V4l2Output(spec, width_px, height_px, fps, matte_from_frame)
+        return PipeOutput(spec, width_px, height_px, background)
+    return V4l2Output(spec, width_px, height_px, fps, background)

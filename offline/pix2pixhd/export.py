@@ -21,7 +21,7 @@ import torch
 
 from livedance.body import Body
 from livedance.errors import LivedanceError
-from livedance.neural.contract import INPUT_NAME, OUTPUT_NAME, ModelContract
+from livedance.neural.contract import INPUT_NAME, OUTPUT_NAME, PLATE_NAME, ModelContract
 from offline.pix2pixhd import checkpoint as ckpt
 from offline.pix2pixhd.networks import GeneratorConfig, build_generator
 
@@ -223,8 +223,33 @@ def write_onnx(net: torch.nn.Module, example: torch.Tensor, path: Path, contract
             dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
         )
     model = onnx.load(str(path))
+    if getattr(net, "plate", None) is not None:
+        _output_the_plate(model)
     _set_metadata(model, contract.to_metadata())
     onnx.save(model, str(path))
+
+
+def _output_the_plate(model: Any) -> None:
+    """Make a plate generator's background a second output, `PLATE_NAME` ``(1, 3, h, w)``.
+
+    The room the generator paints the person over is a weight (the initializer ``plate``); as an
+    output, the show reads it once when it loads the model and knows the room exactly, so a video
+    output's matte needs no learning (`livedance.show.matte.PlateMatte`).
+    """
+    import onnx
+    from onnx import helper
+
+    plate = next((i for i in model.graph.initializer if i.name == "plate"), None)
+    if plate is None:
+        raise LivedanceError("the exported plate generator has no initializer named 'plate'")
+    weight = "plate_weight"  # the output takes the name the weight had
+    plate.name = weight
+    for node in model.graph.node:
+        node.input[:] = [weight if name == "plate" else name for name in node.input]
+    model.graph.node.append(helper.make_node("Identity", [weight], [PLATE_NAME], "plate_out"))
+    model.graph.output.append(
+        helper.make_tensor_value_info(PLATE_NAME, onnx.TensorProto.FLOAT, list(plate.dims))
+    )
 
 
 def _set_metadata(model: Any, metadata: dict[str, str]) -> None:
