@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import sys
 import time
 from pathlib import Path
@@ -60,7 +61,14 @@ def receive_pipe(path: str, frames: int, timeout_s: float) -> Received:
 
     got: Received = []
     deadline = time.monotonic() + timeout_s
-    with open(path, "rb", buffering=0) as pipe:
+    try:  # a reader's open never blocks, so --timeout holds even when no show ever writes
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise LivedanceError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    with open(fd, "rb", buffering=0) as pipe:
+        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            return got  # no show wrote before the timeout
+        os.set_blocking(fd, True)
         while len(got) < frames and time.monotonic() < deadline:
             head = _read_exactly(pipe, FRAME_HEADER.size)
             if head is None:
