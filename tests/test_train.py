@@ -385,3 +385,40 @@ def test_two_process_ddp_on_cpu(data: Path, tmp_path: Path) -> None:
     assert run["world_size"] == 2 and run["iteration"] == 3
     assert len((out / "log.csv").read_text().splitlines()) == 4  # rank 0 logs once per iteration
     assert (out / "checkpoints" / "latest.pt").is_file()
+
+
+def test_a_student_learns_from_its_teacher(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`train --teacher RUN` (issue 15): the student's frames come out nearer the teacher's than
+    the same student's trained without it, and the run says who taught it; a teacher of another
+    frame size is refused in one line."""
+    import torch
+
+    from offline.pix2pixhd.checkpoint import load_generator
+    from offline.pix2pixhd.data import PairDataset
+
+    teacher = tmp_path / "teacher"
+    assert train_cli(data, teacher, "--iterations", "20", "--no-vgg", "--ngf", "8") == 0
+    students = {}
+    for name, extra in (
+        ("alone", []),
+        ("taught", ["--teacher", str(teacher), "--teacher-weight", "100"]),
+    ):
+        run = tmp_path / name
+        assert train_cli(data, run, "--iterations", "20", "--no-vgg", "--lr", "1e-3", *extra) == 0
+        students[name] = load_generator(run)
+    sticks = torch.stack([PairDataset(data, "train")[i][0] for i in range(6)])
+    with torch.no_grad():
+        target = load_generator(teacher)[0](sticks)
+        gap = {k: float((net(sticks) - target).abs().mean()) for k, (net, _) in students.items()}
+    assert gap["taught"] < 0.8 * gap["alone"], gap
+    assert students["taught"][1]["teacher"]["run"] == str(teacher.resolve())
+    log = (tmp_path / "taught" / "log.csv").read_text().splitlines()
+    assert log[0].endswith("g_distill") and float(log[-1].split(",")[-1]) > 0
+
+    small = make_dataset(tmp_path / "small", size=16)
+    assert train_cli(small, tmp_path / "wrong", "--iterations", "1", "--no-vgg", "--teacher",
+                     str(teacher)) == 1  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "paints 32x32 frames; this run trains 16x16" in err[0]

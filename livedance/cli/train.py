@@ -108,6 +108,7 @@ def register(sub: Any) -> None:
             "  livedance train dataset/ --out runs/a\n"
             "  livedance train dataset/ --out runs/a --resume --iterations 40000\n"
             "  livedance train dataset/ --out runs/c --minutes 30\n"
+            "  livedance train dataset/ --out runs/small --ngf 8 --teacher runs/a --minutes 30\n"
             "  torchrun --nproc_per_node 4 $(which livedance) train dataset/ --out runs/b"
             " --device cuda --amp"
         ),
@@ -188,6 +189,17 @@ def register(sub: Any) -> None:
         metavar="PX",
         help="random shift of each pair by up to PX pixels (default 0)",
     )
+    p.add_argument(
+        "--teacher",
+        type=Path,
+        metavar="RUN",
+        help="also learn from this trained run's generator (distillation: an L1 term towards "
+        "its frames; a small student from a wide teacher); same frame size",
+    )
+    p.add_argument(
+        "--teacher-weight", type=float_above(0.0), default=10.0, metavar="W",
+        help="weight of the teacher's L1 term (10)",
+    )  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
@@ -226,6 +238,8 @@ def _run(args: argparse.Namespace) -> int:
         num_workers=args.num_workers,
         jitter_px=args.jitter,
         progress=not args.no_progress,
+        teacher=args.teacher,
+        teacher_weight=args.teacher_weight,
     )
     summary = train(options)
     if os.environ.get("RANK", "0") == "0":

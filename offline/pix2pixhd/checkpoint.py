@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from livedance.errors import LivedanceError
+from offline.pix2pixhd.networks import GeneratorConfig, build_generator
 
 CHECKPOINT_DIR = "checkpoints"
 LATEST_NAME = "latest.pt"
@@ -93,3 +94,21 @@ def read_run(run_dir: Path) -> dict[str, Any]:
         raise LivedanceError(f"{run_dir} is not a training run (no {RUN_JSON})") from None
     except (OSError, ValueError) as exc:
         raise LivedanceError(f"{path}: unreadable ({exc})") from None
+
+
+def load_generator(run_dir: Path, checkpoint: Path | None = None) -> tuple[torch.nn.Module, dict]:
+    """The trained generator (eval mode, CPU) and ``run.json`` of a run folder.
+
+    Raises:
+        LivedanceError: not a run folder, or no/unreadable checkpoint.
+    """
+    run = read_run(run_dir)
+    state = load_checkpoint(checkpoint or run_dir / CHECKPOINT_DIR / LATEST_NAME)
+    config = GeneratorConfig.from_dict(state["generator_config"])
+    size = (int(state["size"][0]), int(state["size"][1]))
+    net = build_generator(config, size)
+    net.load_state_dict(state["net_g"])
+    run["generator"] = config.to_dict()
+    run["iteration"] = int(state["iteration"])
+    run["size"] = {"width": size[0], "height": size[1]}
+    return net.eval(), run

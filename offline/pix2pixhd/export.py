@@ -22,8 +22,7 @@ import torch
 from livedance.body import Body
 from livedance.errors import LivedanceError
 from livedance.neural.contract import INPUT_NAME, OUTPUT_NAME, PLATE_NAME, ModelContract
-from offline.pix2pixhd import checkpoint as ckpt
-from offline.pix2pixhd.networks import GeneratorConfig, build_generator
+from offline.pix2pixhd.checkpoint import load_generator
 
 log = logging.getLogger(__name__)
 OPSET = 17
@@ -60,24 +59,6 @@ class ExportReport:
             "fp32_ms_per_frame": round(self.fp32_ms_per_frame, 3),
             "variants": self.variants,
         }
-
-
-def load_generator(run_dir: Path, checkpoint: Path | None = None) -> tuple[torch.nn.Module, dict]:
-    """The trained generator (eval mode, CPU) and ``run.json`` of a run folder.
-
-    Raises:
-        LivedanceError: not a run folder, or no/unreadable checkpoint.
-    """
-    run = ckpt.read_run(run_dir)
-    state = ckpt.load_checkpoint(checkpoint or run_dir / ckpt.CHECKPOINT_DIR / ckpt.LATEST_NAME)
-    config = GeneratorConfig.from_dict(state["generator_config"])
-    size = (int(state["size"][0]), int(state["size"][1]))
-    net = build_generator(config, size)
-    net.load_state_dict(state["net_g"])
-    run["generator"] = config.to_dict()
-    run["iteration"] = int(state["iteration"])
-    run["size"] = {"width": size[0], "height": size[1]}
-    return net.eval(), run
 
 
 def parity_inputs(run: dict, n: int = 8) -> np.ndarray:

@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 
 LOG_NAME = "log.csv"
-LOG_COLUMNS = ("iteration", "time_s", "lr", "g_gan", "g_fm", "g_vgg", "d_real", "d_fake")
+LOG_COLUMNS = (
+    "iteration", "time_s", "lr", "g_gan", "g_fm", "g_vgg", "d_real", "d_fake", "g_distill",
+)  # fmt: skip
 
 
 class RunLog:

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader
 from livedance.errors import LivedanceError
 from offline.pix2pixhd import checkpoint as ckpt
 from offline.pix2pixhd.data import BatchStream, PairDataset, background_plate
+from offline.pix2pixhd.distill import DEFAULT_WEIGHT, Teacher
 from offline.pix2pixhd.losses import VGGLoss, feature_matching_loss, lsgan_loss
 from offline.pix2pixhd.networks import (
     GeneratorConfig,
@@ -75,6 +76,10 @@ class TrainOptions:
     num_workers: int = 0
     jitter_px: int = 0
     progress: bool = True
+    teacher: Path | None = None
+    """A trained run whose generator the student also learns from (`offline.pix2pixhd.distill`);
+    a resumed run keeps its own."""
+    teacher_weight: float = DEFAULT_WEIGHT
 
 
 def _distributed() -> tuple[int, int, int]:
@@ -205,6 +210,11 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
             )
         return ckpt.read_run(options.out_dir)
     vgg = VGGLoss().to(device) if options.vgg else None
+    teacher_dir = Path(state["teacher"]) if state is not None and "teacher" in state else None
+    teacher_dir = teacher_dir or options.teacher
+    teacher = None
+    if teacher_dir is not None:
+        teacher = Teacher(teacher_dir, size, device, options.teacher_weight)
     g_train: nn.Module = net_g
     d_train: nn.Module = net_d
     if world > 1:
@@ -223,6 +233,8 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
     )
     logger = RunLog(options.out_dir, start) if main else None
     summary = _summary(options, dataset, gen_config, ndf, num_d, size, start, elapsed_s, world)
+    if teacher is not None:
+        summary["teacher"] = teacher.summary
     if budget is not None:
         summary.update(iterations_planned=None, budget=budget.to_dict(used_s))
     if main:
@@ -255,8 +267,10 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
             pred_real = [[f[len(stick) :] for f in scale] for scale in both]
             g_gan = lsgan_loss(pred_fake, True)
             g_fm = feature_matching_loss(pred_fake, pred_real)
-            g_vgg = vgg(fake.float(), real) if vgg is not None else torch.zeros((), device=device)
-            loss_g = g_gan + g_fm + g_vgg
+            zero = torch.zeros((), device=device)
+            g_vgg = vgg(fake.float(), real) if vgg is not None else zero
+            g_distill = teacher.loss(stick, fake) if teacher is not None else zero
+            loss_g = g_gan + g_fm + g_vgg + g_distill
         opt_g.zero_grad(set_to_none=True)
         scaler_g.scale(loss_g).backward()
         scaler_g.step(opt_g)
@@ -274,7 +288,8 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
         scaler_d.step(opt_d)
         scaler_d.update()
         iteration += 1
-        losses = {"g_gan": g_gan, "g_fm": g_fm, "g_vgg": g_vgg, "d_real": d_real, "d_fake": d_fake}
+        losses = {"g_gan": g_gan, "g_fm": g_fm, "g_vgg": g_vgg, "d_real": d_real, "d_fake": d_fake,
+                  "g_distill": g_distill}  # fmt: skip
         losses = {k: float(v.detach()) for k, v in losses.items()}
         before_s, used_s = used_s, (budget.used_s(world, device) if budget is not None else 0.0)
         last = _finished(options, budget, iteration, used_s)
@@ -317,6 +332,7 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
                 use_amp,
                 budget,
                 used_s,
+                teacher_dir,
             )
             ckpt.write_json(options.out_dir / ckpt.RUN_JSON, summary)
             if options.keep_every and iteration % options.keep_every == 0:
@@ -352,6 +368,7 @@ def _save(
     use_amp,
     budget,
     used_s,
+    teacher_dir,
 ) -> None:
     # rank 0's RNG (the loop draws nothing random itself: data order and jitter are keyed)
     rng = [torch.get_rng_state()]
@@ -371,6 +388,8 @@ def _save(
     }
     if budget is not None:
         state["budget_used_s"], state["budget_clock"] = used_s, budget.clock
+    if teacher_dir is not None:
+        state["teacher"] = str(Path(teacher_dir).resolve())
     if use_amp:
         state["scaler_g"], state["scaler_d"] = scaler_g.state_dict(), scaler_d.state_dict()
     ckpt.save_checkpoint(path, state)
