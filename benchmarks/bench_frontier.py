@@ -16,8 +16,10 @@ skipped, and a killed training resumes its budget.
 
 A configuration is written ``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half]``, BLOCK
 ``res`` (pix2pixHD), ``dws`` (depthwise-separable) or ``inv`` (inverted residual); ``+half``
-renders at half size with a learned upsampler. ``--time-only`` times candidates at 256 px before
-anything is trained, to choose a set that spans the speeds.
+renders at half size with a learned upsampler, ``+plate`` paints the person over a background
+plate. ``STUDENT<TEACHER`` trains STUDENT with ``train --teacher`` on TEACHER's run in the work
+folder (distillation; the teacher's inference counts in the student's CPU budget). ``--time-only``
+times candidates at 256 px before anything is trained, to choose a set that spans the speeds.
 
 Usage:
     nice -n 5 python benchmarks/bench_frontier.py --data /tmp/taichi1_ds --cpu-minutes 3 \
@@ -70,9 +72,20 @@ SPEC = re.compile(r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|ha
 TIMING_SIZE_PX = 256
 
 
+def split_teacher(spec: str) -> tuple[str, str | None]:
+    """``STUDENT<TEACHER`` -> (student, teacher): the student is trained with ``--teacher``, the
+    teacher configuration's run in the same work folder (trained before it)."""
+    student, _, teacher = spec.partition("<")
+    return student.strip(), (teacher.strip() or None)
+
+
 def parse_config(spec: str) -> GeneratorConfig:
-    """``inv24/3/6+add+half`` -> its `GeneratorConfig` (ValueError if malformed)."""
-    match = SPEC.match(spec.strip())
+    """``inv24/3/6+add+half`` -> its `GeneratorConfig` (ValueError if malformed); a taught
+    configuration (``STUDENT<TEACHER``) is its student's."""
+    spec, teacher = split_teacher(spec)
+    if teacher is not None:
+        parse_config(teacher)
+    match = SPEC.match(spec)
     if not match:
         raise ValueError(
             f"bad configuration {spec!r}: expected BLOCK NGF/NDOWN/NBLOCKS[+add|+cat]"
@@ -98,14 +111,14 @@ def parse_config(spec: str) -> GeneratorConfig:
 
 def slug(spec: str) -> str:
     """A folder name for a configuration."""
-    return spec.replace("/", "-").replace("+", "_")
+    return spec.replace("/", "-").replace("+", "_").replace("<", "_from_")
 
 
 def timing_export(spec: str, folder: Path, size_px: int) -> Path:
     """A random-weight export of ``spec`` at ``size_px`` (for timing only)."""
     from offline.timing_models import export_timing_model
 
-    path = folder / f"{slug(spec)}_{size_px}.onnx"
+    path = folder / f"{slug(split_teacher(spec)[0])}_{size_px}.onnx"
     if not path.is_file():
         export_timing_model(path, config=parse_config(spec), size_px=size_px)
     return path
@@ -192,6 +205,11 @@ def worker(spec: str, args: argparse.Namespace, baseline: bool) -> int:
 
     folder = args.work / slug(spec)
     run = folder / "run"
+    teacher = split_teacher(spec)[1]
+    teacher_run = args.work / slug(teacher) / "run" if teacher else None
+    if teacher_run is not None and not (teacher_run / "run.json").is_file():
+        print(f"bench_frontier: train the teacher {teacher} first (no {teacher_run})")
+        return 1
     options = TrainOptions(
         data_dir=args.data,
         out_dir=run,
@@ -202,6 +220,7 @@ def worker(spec: str, args: argparse.Namespace, baseline: bool) -> int:
         seed=0,
         progress=False,
         iterations=args.iterations or 20000,
+        teacher=teacher_run,
     )
     if args.iterations:  # a smoke test of the benchmark itself
         options = dataclasses.replace(options, minutes=None)

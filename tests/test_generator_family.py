@@ -131,6 +131,9 @@ def test_frontier_specs_and_verdict() -> None:
     assert parse_config("inv16/3/4+half+plate").background_plate
     with pytest.raises(ValueError, match="bad configuration"):
         parse_config("res16/3")
+    assert parse_config("inv8/3/3+half<res16/3/6+plate") == parse_config("inv8/3/3+half")
+    with pytest.raises(ValueError, match="bad configuration"):
+        parse_config("inv8/3/3<res16/3")
 
     def doc(spec: str, lpips: float, p99_ms: float) -> dict:
         scores = {"lpips": lpips, "ssim": 0.8, "ms_ssim": 0.8}
