@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from livedance.cli.showsetup import add_tempo_options, tempo_from_args
+from livedance.cli.showoptions import add_tempo_options, tempo_from_args
 
 log = logging.getLogger(__name__)
 

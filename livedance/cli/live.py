@@ -8,17 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from livedance.cli.args import audio_device, float_in, int_at_least
-from livedance.cli.showsetup import (
+from livedance.cli.showoptions import (
     add_control_options,
     add_renderer_options,
     add_show_options,
     add_tempo_options,
+    tempo_from_args,
+)
+from livedance.cli.showsetup import (
     open_show,
     render_tier,
     renderer_from_args,
     stop_on_signals,
     switchable,
-    tempo_from_args,
 )
 
 log = logging.getLogger(__name__)

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from livedance.cli.args import int_at_least
-from livedance.cli.showsetup import (
+from livedance.cli.showoptions import (
     add_renderer_options,
     add_show_options,
     add_tempo_options,
-    renderer_from_args,
-    song_plan,
     tempo_from_args,
 )
+from livedance.cli.showsetup import renderer_from_args, song_plan
 
 log = logging.getLogger(__name__)
 

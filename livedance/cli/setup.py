@@ -63,7 +63,7 @@ def check_setup(path: Path) -> tuple[list[str], argparse.Namespace | None]:
 
 def _show_problems(args: argparse.Namespace) -> list[str]:
     """What `live` would refuse at its start, each as one line."""
-    from livedance.cli.showsetup import tempo_from_args
+    from livedance.cli.showoptions import tempo_from_args
     from livedance.control.osc_out import parse_host_port
 
     problems: list[str] = []
