@@ -398,6 +398,18 @@ def test_sampler_takes_the_nearest_frame_once() -> None:
     assert used == list(range(9))
 
 
+def test_a_frame_after_a_gap_takes_the_sample_of_its_own_time() -> None:
+    """Frames at 0..0.2 s, none until 1.0 s: the frame at 1.0 s is sample 10 (1.0 s at 10 fps),
+    not the first free sample after the gap's midpoint (6, at 0.6 s)."""
+    sampler = FrameSampler(10.0)
+    img = np.zeros((1, 1, 3), np.uint8)
+    times = [0.0, 0.1, 0.2, 1.0, 1.1, 1.2]
+    picked = [p for k, t in enumerate(times) for p in sampler.push(DecodedFrame(k, t, img))]
+    picked += sampler.flush(0.1)
+    assert [(s, f.source_index) for s, f in picked] == [(0, 0), (1, 1), (2, 2), (10, 3), (11, 4),
+                                                        (12, 5)]  # fmt: skip
+
+
 def test_largest_consistent_person_is_followed() -> None:
     def person(x: float, height: float) -> np.ndarray:
         pose = np.zeros((18, 3), np.float32)
@@ -563,8 +575,7 @@ def test_image_sequence_is_timed_by_the_numbers_in_its_names(
     for row in rows:  # the frame's number, at number / 30 s: the gap stays a gap
         k = int(row["source_frame"])
         assert k in numbers and float(row["time_s"]) == pytest.approx(k / SRC_FPS, abs=1e-5)
-        assert int(row["sample"]) == k // 2 or k > GAP[0]  # a frame after the gap may take
-        # the first free sample nearest to it (FrameSampler), but keeps its own time
+        assert int(row["sample"]) == k // 2  # a frame after the gap too
     # the keypoints of a frame are those its number names (the OpenPose file of frame k)
     assert m.n_frames == len([k for k in numbers if k not in BLANK])
     # split by those times: the same test start as the video, whose last frame is the same

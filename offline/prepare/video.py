@@ -254,14 +254,19 @@ class FrameSampler:
         return self._take_until(self._prev.time_s + half_s)
 
     def _take_until(self, end_s: float) -> list[tuple[int, DecodedFrame]]:
-        out = []
+        """The previous frame takes the sample nearest its own time among those before
+        ``end_s`` (after a gap in the video, not the first of them: that one is in the gap)."""
         assert self._prev is not None
+        nearest: tuple[float, int] | None = None
         while self._next_sample * self.period_s < end_s - 1e-9:
-            if not self._prev_used:
-                out.append((self._next_sample, self._prev))
-                self._prev_used = True
+            off_s = abs(self._next_sample * self.period_s - self._prev.time_s)
+            if not self._prev_used and (nearest is None or off_s < nearest[0] - 1e-9):
+                nearest = (off_s, self._next_sample)
             self._next_sample += 1
-        return out
+        if nearest is None:
+            return []
+        self._prev_used = True
+        return [(nearest[1], self._prev)]
 
 
 def iter_samples(
