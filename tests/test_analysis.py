@@ -402,9 +402,7 @@ def test_sections_do_not_depend_on_the_metrical_level_of_the_beats() -> None:
 
     def found(beat_times_s: np.ndarray) -> list[tuple[float, str, float | None]]:
         structure = find_structure(feats, beat_times_s)
-        return [
-            (float(beat_times_s[s.start_beat]), s.label, s.lag_s) for s in structure.sections
-        ]
+        return [(float(beat_times_s[s.start_beat]), s.label, s.lag_s) for s in structure.sections]
 
     full, half = found(beats), found(beats[::2])
     assert sum(lag is not None for _, _, lag in full) == 2, full
