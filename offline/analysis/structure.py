@@ -47,6 +47,9 @@ synthesized songs' at 70-200 BPM)."""
 PERIOD_SMOOTHING_BEATS = 9
 """Median filter length (beat intervals) over the periods that decide which beats are slow."""
 
+MAX_REBUILDS = 3
+"""Times the sections are rebuilt without the lines that made no repeat."""
+
 PEAK_REACH_FRAMES = 2
 """An onset counts at a time when it peaks within this many onset frames (46 ms) of it."""
 
@@ -201,12 +204,30 @@ def find_structure(
                        half_width=min_beats)  # fmt: skip
     unmarked = sections.unmarked_lines(kept, novelty, min_section_beats=min_beats)
     shaping = [line for line in kept if line not in unmarked]
+    n_grid = len(grid_times_s) - 1
     on_grid = sections.build_sections(
-        shaping, n_beats=len(grid_times_s) - 1, min_section_beats=min_beats, novelty=novelty
+        shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty
     )
-    notes = sections.line_outcomes(shaping, on_grid) + [
-        "no change in the music at its ends: a phrase repeating inside a section"
-    ] * len(unmarked)
+    dropped: list[tuple[lines.RepeatLine, str]] = []
+    for _ in range(MAX_REBUILDS):
+        # A line that made no repeated section must not cut the sections either: its ends
+        # are a phrase inside a section, not a section's bounds.
+        outcomes = sections.line_outcomes(shaping, on_grid)
+        failed = [(line, note) for line, note in zip(shaping, outcomes, strict=True) if note]
+        if not failed or len(failed) == len(shaping):
+            break
+        dropped += [(line, f"{note} (left out)") for line, note in failed]
+        shaping = [line for line, note in zip(shaping, outcomes, strict=True) if not note]
+        on_grid = sections.build_sections(
+            shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty
+        )
+    notes = (
+        sections.line_outcomes(shaping, on_grid)
+        + [note for _, note in dropped]
+        + ["no change in the music at its ends: a phrase repeating inside a section"]
+        * len(unmarked)
+    )
+    shaping = shaping + [line for line, _ in dropped]
     for line, note in zip(shaping + unmarked, notes, strict=True):
         if note is not None:
             log.info("line at lag %d beats from beat %d not a repeat: %s", line.lag_beats,
