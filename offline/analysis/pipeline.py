@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
-from livedance.audio.io import Audio, content_sha256, load_audio
+from livedance.audio.io import SILENCE_DBFS, Audio, content_sha256, load_audio
 from livedance.errors import LivedanceError
 from livedance.songplan import AudioIdentity, SongPlan
 from offline.analysis import beats, features, sections, structure
@@ -89,9 +89,12 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
     if len(audio.samples) == 0:
         raise LivedanceError("the audio holds no samples")
     sr = ANALYSIS_SR
-    y = librosa.resample(audio.mono(), orig_sr=audio.sample_rate, target_sr=sr).astype(np.float32)
+    mono = audio.mono()  # once: the resampling and the live tracker both read it
+    y = librosa.resample(mono, orig_sr=audio.sample_rate, target_sr=sr).astype(np.float32)
     warnings: list[str] = []
-    if audio.is_silent():
+    # the mono mix is all the analysis hears (and max/min, unlike abs, copies nothing)
+    peak = max(float(mono.max()), -float(mono.min()))
+    if peak <= 0 or 20.0 * np.log10(peak) < SILENCE_DBFS:
         grid = beats.default_grid(audio.duration_s)
         warnings.append(
             f"the audio is silent (peak {audio.peak_dbfs():.0f} dBFS): using a steady"
@@ -99,7 +102,7 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
         )
     else:
         # the plan follows the live stage: its tracker on the audio at the rate a show plays
-        guide = beats.live_beats(audio.mono(), sr=audio.sample_rate)
+        guide = beats.live_beats(mono, sr=audio.sample_rate)
         grid = beats.track_beats(y, sr=sr, guide=guide)
         if grid.is_default:
             warnings.append(
