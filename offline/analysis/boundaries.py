@@ -121,7 +121,9 @@ def place_boundaries(
         log.debug("the novelty peaks miss the line ends: boundaries from the lines alone")
         peaks = None
 
-    if peaks is not None and novelty is not None and np.median(novelty) < SNAP_MAX_MEDIAN:
+    # a recording's novelty: sharp peaks where its sections change, low in between
+    sharp = novelty is not None and float(np.median(novelty)) < SNAP_MAX_MEDIAN
+    if peaks is not None and sharp:
         weight = _snap_to_peaks(weight, peaks)
     weight[0] = weight[n_beats] = float("inf")
     spans = [s for line in lines for s in ((line.start_beat, line.end_beat), line.source)]
@@ -132,8 +134,9 @@ def place_boundaries(
     _mirror(weight, lines, n_beats=n_beats)
     bounds = _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
     cuts = _evident_cuts(
-        bounds, lines, peaks, min_section_beats=min_section_beats, calm=_calm(novelty)
-    )
+        bounds, lines, peaks, min_section_beats=min_section_beats, calm=_calm(novelty),
+        sharp=sharp,
+    )  # fmt: skip
     if not cuts:
         return bounds
     weight = {b: weight[b] for b in bounds}
@@ -200,15 +203,18 @@ def _evident_cuts(
     *,
     min_section_beats: int,
     calm: set[int] | None = None,
+    sharp: bool = False,
 ) -> dict[int, float]:
     """Cuts inside repeated stretches, each backed by the music.
 
     A repeated stretch at least two sections long is cut at its strong novelty peaks. The unit
     cuts (a stretch two to four times as long as a section that does not repeat) are kept at a
     clear novelty peak near them. Without one they cut only where there is no (trusted) novelty
-    curve, or where one line alone repeats a stretch twice the unit (A B C A B: "A B" returns
-    as one piece) and the music is not ``calm`` there: a boundary inside a repeat needs a
-    change in the music, not only a neighbour's length.
+    curve, or, in a song whose novelty is not ``sharp`` (music whose sections differ in chords
+    and tune only), where one line alone repeats a stretch twice the unit (A B C A B: "A B"
+    returns as one piece) and the music is not ``calm`` there: a boundary inside a repeat needs
+    a change in the music, not only a neighbour's length. A recording's sharp novelty shows its
+    changes; a bridge half a verse long does not cut the verse.
     """
     out: dict[int, float] = {}
     spans = list(itertools.pairwise(bounds))
@@ -232,7 +238,8 @@ def _evident_cuts(
         if near:
             out[max(near, key=lambda b: near[b])] = 0.5
         elif peaks is None or (
-            sum(stretch[0] < c < stretch[1] for c in cuts) == 1
+            not sharp
+            and sum(stretch[0] < c < stretch[1] for c in cuts) == 1
             and sum(_covers(line, *stretch) for line in lines) == 1
             and cut not in (calm or set())
         ):
