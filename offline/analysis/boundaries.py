@@ -52,9 +52,9 @@ NOVELTY_SNAP = 0.5
 
 SNAP_MAX_MEDIAN = 0.25
 """... in a song whose novelty is sharp: its median under this (of its highest peak). Songs
-arranged from recordings measure 0.11-0.30 (tuning and dev parts; 8 of 10 under 0.25), the
-synthesized ones, whose sections differ in chords and tune only, 0.24-0.63 (43 of 45 over);
-their line ends are exact to the bar, and their peaks are changes inside sections."""
+arranged from recordings measure 0.12-0.28 (tuning and dev parts), the synthesized ones, whose
+sections differ in chords and tune only, 0.26-0.58; their line ends are exact to the bar, and
+their peaks are changes inside sections."""
 
 SNAP_REACH_BEATS = 8
 """... from up to this many beats (two bars) away."""

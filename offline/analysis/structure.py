@@ -47,11 +47,6 @@ synthesized songs' at 70-200 BPM)."""
 PERIOD_SMOOTHING_BEATS = 9
 """Median filter length (beat intervals) over the periods that decide which beats are slow."""
 
-NOVELTY_KERNEL_SECTIONS = 1.5
-"""Half-width of the Foote kernel in shortest sections: half as wide again as a section, so the
-curve peaks where sections change, not where phrases do (the long parts of the arranged real
-songs were cut at their phrases with one section)."""
-
 MAX_REBUILDS = 3
 """Times the sections are rebuilt without the lines that made no repeat."""
 
@@ -206,7 +201,7 @@ def find_structure(
     found = lines.find_lines(analyses, per_beat=per_beat, beat_period_s=period_s, bar_phase=phase)
     kept = sections.select_lines(found)
     novelty = _novelty(chroma, feats.timbre, grid_times_s, frame_rate_hz=frame_rate_hz,
-                       half_width=round(NOVELTY_KERNEL_SECTIONS * min_beats))  # fmt: skip
+                       half_width=min_beats)  # fmt: skip
     unmarked = sections.unmarked_lines(kept, novelty, min_section_beats=min_beats)
     shaping = [line for line in kept if line not in unmarked]
     n_grid = len(grid_times_s) - 1
