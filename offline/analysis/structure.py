@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.ndimage
 
-from offline.analysis import beats, lines, sections, selfsim
+from offline.analysis import beats, boundaries, lines, sections, selfsim
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ synthesized songs' at 70-200 BPM)."""
 
 PERIOD_SMOOTHING_BEATS = 9
 """Median filter length (beat intervals) over the periods that decide which beats are slow."""
+
+RECORDING_KERNEL_SECTIONS = 1.5
+"""Half-width of the Foote kernel, in shortest sections, in a song whose novelty is sharp (a
+recording, `boundaries.SNAP_MAX_MEDIAN`): half as wide again as a section."""
 
 MAX_REBUILDS = 3
 """Times the sections are rebuilt without the lines that made no repeat."""
@@ -202,6 +206,11 @@ def find_structure(
     kept = sections.select_lines(found)
     novelty = _novelty(chroma, feats.timbre, grid_times_s, frame_rate_hz=frame_rate_hz,
                        half_width=min_beats)  # fmt: skip
+    if float(np.median(novelty)) < boundaries.SNAP_MAX_MEDIAN:
+        # a recording: its parts change inside too, at their phrases; a wider kernel peaks
+        # where the sections change
+        novelty = _novelty(chroma, feats.timbre, grid_times_s, frame_rate_hz=frame_rate_hz,
+                           half_width=round(RECORDING_KERNEL_SECTIONS * min_beats))  # fmt: skip
     unmarked = sections.unmarked_lines(kept, novelty, min_section_beats=min_beats)
     shaping = [line for line in kept if line not in unmarked]
     n_grid = len(grid_times_s) - 1
