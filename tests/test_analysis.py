@@ -377,14 +377,38 @@ def test_a_repeat_of_real_recordings_is_found_with_its_lag() -> None:
 
 
 def test_sections_move_from_the_frame_grid_to_the_beats_keeping_their_links() -> None:
-    from offline.analysis.pipeline import _to_beats
     from offline.analysis.sections import BeatSection
+    from offline.analysis.structure import to_beats
 
     beats = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
     grid = np.array([0.0, 0.52, 0.55, 1.49, 2.0, 2.5])  # B shrinks to nothing on the beats
     on_grid = [BeatSection(0, 1, "A"), BeatSection(1, 2, "B"),
                BeatSection(2, 3, "A", repeats=0), BeatSection(3, 5, "B", repeats=1, shift=2)]  # fmt: skip
-    moved = _to_beats(on_grid, grid, beats)
+    moved = to_beats(on_grid, grid, beats)
     assert [(s.start_beat, s.end_beat, s.label, s.repeats, s.shift) for s in moved] == [
         (0, 1, "A", None, 0), (1, 3, "A", 0, 0), (3, 5, "B", None, 0)
     ]  # fmt: skip
+
+
+def test_sections_do_not_depend_on_the_metrical_level_of_the_beats() -> None:
+    """The plan may follow a song at half its pulse (the live dancer's level): the structure
+    step given every other beat finds the same sections and repeats, within a bar."""
+    from offline.analysis.structure import find_structure, song_features
+
+    song = _song(bpm=120.0, form="ABACB", seed=8)
+    y = song.audio.mono()
+    feats = song_features(y, sr=song.audio.sample_rate)
+    beats = np.asarray(song.beat_times_s)
+
+    def found(beat_times_s: np.ndarray) -> list[tuple[float, str, float | None]]:
+        structure = find_structure(feats, beat_times_s)
+        return [(float(beat_times_s[s.start_beat]), s.label, s.lag_s) for s in structure.sections]
+
+    full, half = found(beats), found(beats[::2])
+    assert sum(lag is not None for _, _, lag in full) == 2, full
+    bar_s = 4 * 60.0 / 120.0
+    assert [label for _, label, _ in half] == [label for _, label, _ in full], (full, half)
+    for (t_full, _, lag_full), (t_half, _, lag_half) in zip(full, half, strict=True):
+        assert abs(t_full - t_half) <= bar_s
+        assert (lag_full is None) == (lag_half is None)
+        assert lag_full is None or abs(lag_full - lag_half) <= bar_s  # type: ignore[operator]

@@ -8,6 +8,7 @@ The "Audio analysis" section of the paper (IV), done for a whole song ahead of t
 - `lines`: every horizontal line of the time-lag matrices (all 12 transpositions): the repeats;
 - `sections`: repeat lines to a labelled section list (A, B, A, C, B ...);
 - `boundaries`: where those sections start and end (line ends, novelty peaks, cuts in repeats);
+- `structure`: the structure step on a grid independent of the dancer's metrical level;
 - `pipeline`: `analyze_audio` / `analyze_file` (cached by content hash) -> `SongPlan`;
 - `plot`: the figure of ``livedance analyze --plot``.
 """

@@ -47,6 +47,18 @@ NOVELTY_WEIGHT = 0.1
 """A novelty boundary's weight against a line end's (a line's strength, 0.12-0.4): when two
 boundaries are too close, the line end stays."""
 
+NOVELTY_SNAP = 0.5
+"""A novelty peak this high draws a line end without a peak of its own (`_snap_to_peaks`)."""
+
+SNAP_MAX_MEDIAN = 0.25
+"""... in a song whose novelty is sharp: its median under this (of its highest peak). Songs
+arranged from recordings measure 0.12-0.28 (tuning and dev parts), the synthesized ones, whose
+sections differ in chords and tune only, 0.26-0.58; their line ends are exact to the bar, and
+their peaks are changes inside sections."""
+
+SNAP_REACH_BEATS = 8
+"""... from up to this many beats (two bars) away."""
+
 CALM = 0.5
 """Novelty under this fraction of its median, around a beat, says the music runs on there."""
 
@@ -104,9 +116,15 @@ def place_boundaries(
             clusters.append([b])
     weight = {max(c, key=lambda b: votes[b]): sum(votes[b] for b in c) for c in clusters}
     inner = [b for b in weight if BOUNDARY_TOLERANCE_BEATS < b < n_beats - BOUNDARY_TOLERANCE_BEATS]
-    if peaks is not None and not _novelty_agrees(inner, peaks):
+    agreement = _novelty_agreement(inner, peaks or {})
+    if peaks is not None and agreement < NOVELTY_AGREEMENT:
         log.debug("the novelty peaks miss the line ends: boundaries from the lines alone")
         peaks = None
+
+    # a recording's novelty: sharp peaks where its sections change, low in between
+    sharp = novelty is not None and float(np.median(novelty)) < SNAP_MAX_MEDIAN
+    if peaks is not None and sharp:
+        weight = _snap_to_peaks(weight, peaks)
     weight[0] = weight[n_beats] = float("inf")
     spans = [s for line in lines for s in ((line.start_beat, line.end_beat), line.source)]
     for b, height in (peaks or {}).items():
@@ -116,8 +134,9 @@ def place_boundaries(
     _mirror(weight, lines, n_beats=n_beats)
     bounds = _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
     cuts = _evident_cuts(
-        bounds, lines, peaks, min_section_beats=min_section_beats, calm=_calm(novelty)
-    )
+        bounds, lines, peaks, min_section_beats=min_section_beats, calm=_calm(novelty),
+        sharp=sharp,
+    )  # fmt: skip
     if not cuts:
         return bounds
     weight = {b: weight[b] for b in bounds}
@@ -127,8 +146,8 @@ def place_boundaries(
     return _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
 
 
-def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
-    """Whether most line ends have a novelty peak near them (or there are no line ends).
+def _novelty_agreement(line_ends: list[int], peaks: dict[int, float]) -> float:
+    """The share of line ends with a novelty peak near them (1 without line ends).
 
     In recordings the music changes where a repeat starts or ends, and the novelty peaks there.
     In music whose sections differ only in their chords and tune, changes inside a section (a
@@ -136,12 +155,31 @@ def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
     a section ends.
     """
     if not line_ends:
-        return True
+        return 1.0
     near = sum(
         any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS and h >= NOVELTY_PEAK for p, h in peaks.items())
         for b in line_ends
     )
-    return near >= NOVELTY_AGREEMENT * len(line_ends)
+    return near / len(line_ends)
+
+
+def _snap_to_peaks(weight: dict[int, float], peaks: dict[int, float]) -> dict[int, float]:
+    """Line ends moved onto a clear novelty peak within `SNAP_REACH_BEATS` when none is at the
+    end itself: where a repeat's first bars resemble their original less (a transposed chorus,
+    a fade), its line starts late, though the music changes on the section's first beat."""
+    out: dict[int, float] = {}
+    for b, w in sorted(weight.items(), key=lambda item: -item[1]):
+        if not any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS for p in peaks):
+            near = [
+                p for p, h in peaks.items()
+                if abs(p - b) <= SNAP_REACH_BEATS and h >= NOVELTY_SNAP
+                and all(abs(p - o) > BOUNDARY_TOLERANCE_BEATS for o in out)
+                and min(abs(p - o) for o in weight) == abs(p - b)
+            ]  # fmt: skip
+            if near:
+                b = max(near, key=lambda p: peaks[p])
+        out[b] = out.get(b, 0.0) + w
+    return out
 
 
 def _strictly_inside(b: int, spans: list[tuple[int, int]], margin: int) -> bool:
@@ -165,15 +203,18 @@ def _evident_cuts(
     *,
     min_section_beats: int,
     calm: set[int] | None = None,
+    sharp: bool = False,
 ) -> dict[int, float]:
     """Cuts inside repeated stretches, each backed by the music.
 
     A repeated stretch at least two sections long is cut at its strong novelty peaks. The unit
     cuts (a stretch two to four times as long as a section that does not repeat) are kept at a
     clear novelty peak near them. Without one they cut only where there is no (trusted) novelty
-    curve, or where one line alone repeats a stretch twice the unit (A B C A B: "A B" returns
-    as one piece) and the music is not ``calm`` there: a boundary inside a repeat needs a
-    change in the music, not only a neighbour's length.
+    curve, or, in a song whose novelty is not ``sharp`` (music whose sections differ in chords
+    and tune only), where one line alone repeats a stretch twice the unit (A B C A B: "A B"
+    returns as one piece) and the music is not ``calm`` there: a boundary inside a repeat needs
+    a change in the music, not only a neighbour's length. A recording's sharp novelty shows its
+    changes; a bridge half a verse long does not cut the verse.
     """
     out: dict[int, float] = {}
     spans = list(itertools.pairwise(bounds))
@@ -197,7 +238,8 @@ def _evident_cuts(
         if near:
             out[max(near, key=lambda b: near[b])] = 0.5
         elif peaks is None or (
-            sum(stretch[0] < c < stretch[1] for c in cuts) == 1
+            not sharp
+            and sum(stretch[0] < c < stretch[1] for c in cuts) == 1
             and sum(_covers(line, *stretch) for line in lines) == 1
             and cut not in (calm or set())
         ):

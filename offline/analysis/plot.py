@@ -56,27 +56,27 @@ def plot_analysis(analysis: SongAnalysis, path: str | Path, *, title: str = "") 
         + ("  (default grid)" if plan.extra.get("default_grid") else ""),
         loc="left",
     )
-    if analysis.lag_analyses:
-        frame_s = analysis.frame_times_s
-        extent = (frame_s[0], plan.beat_times_s[-1], 0.0, plan.beat_times_s[-1] - frame_s[0])
-        # Lags are drawn in seconds at the song's median beat period (frames are per beat).
-        lag_scale_s = float(np.median(np.diff(plan.beat_times_s)))
+    found = analysis.structure
+    if found.lag_analyses:
+        frame_s = found.frame_times_s
+        # Lags are drawn in seconds at the structure grid's median beat period (frames are per
+        # structure beat).
+        lag_scale_s = float(np.median(np.diff(found.grid_times_s)))
         n = len(frame_s)
-        extent = (frame_s[0], plan.beat_times_s[-1], 0.0, n / analysis.per_beat * lag_scale_s)
-        base = analysis.lag_analyses[0]
+        extent = (frame_s[0], plan.beat_times_s[-1], 0.0, n / found.per_beat * lag_scale_s)
+        base = found.lag_analyses[0]
         raw = np.where(np.tri(n, dtype=bool).T, base.lag_matrix, np.nan)
         raw_ax.imshow(raw, origin="lower", aspect="auto", extent=extent, cmap="magma")
         raw_ax.set_ylabel("lag (s)")
         raw_ax.set_title("time-lag similarity T[x, l] = f(x, x - l)", loc="left", fontsize=10)
-        den = np.max([a.emphasized for a in analysis.lag_analyses], axis=0)
+        den = np.max([a.emphasized for a in found.lag_analyses], axis=0)
         den_ax.imshow(
             np.where(np.tri(n, dtype=bool).T, den, np.nan), origin="lower", aspect="auto",
             extent=extent, cmap="magma", vmax=max(1e-6, float(np.percentile(den, 99.8))),
         )  # fmt: skip
-        grid_s = analysis.grid_times_s if len(analysis.grid_times_s) else plan.beat_times_s
-        beats = np.asarray(grid_s)
-        notes = dict(zip(map(id, analysis.kept_lines), analysis.line_notes, strict=False))
-        for line in analysis.lines:
+        beats = np.asarray(found.grid_times_s)
+        notes = dict(zip(map(id, found.kept_lines), found.line_notes, strict=False))
+        for line in found.lines:
             x0, x1 = beats[line.start_beat], beats[min(line.end_beat, len(beats) - 1)]
             lag_s = line.lag_beats * lag_scale_s
             # solid: a repeat; dashed: kept but no section came of it (and why); dotted: unused
@@ -113,9 +113,9 @@ def plot_analysis(analysis: SongAnalysis, path: str | Path, *, title: str = "") 
             name += f" {((shifts[i] + 6) % 12) - 6:+d}"
         bar_ax.text((section.start_s + section.end_s) / 2, 0.5, name, ha="center",
                     va="center", color="white", fontsize=11, fontweight="bold")  # fmt: skip
-    if len(analysis.novelty) and len(analysis.grid_times_s) == len(analysis.novelty) + 1:
+    if len(found.novelty) and len(found.grid_times_s) == len(found.novelty) + 1:
         # the Foote novelty the boundaries without repeat lines come from, peak at the top
-        bar_ax.plot(analysis.grid_times_s[:-1], analysis.novelty, color="black", linewidth=1)
+        bar_ax.plot(found.grid_times_s[:-1], found.novelty, color="black", linewidth=1)
     bar_ax.set_ylim(0, 1)
     bar_ax.set_yticks([])
     bar_ax.set_ylabel("sections")
