@@ -122,6 +122,31 @@ def score_downbeats(truth_s: np.ndarray, beats_per_bar: int, called_s: np.ndarra
     }
 
 
+def activation_cost_ms(path: Path, n_hops: int = 4000) -> dict[str, float]:
+    """Milliseconds the learned activation (`livedance.audio.activation`) takes per hop, on
+    ``n_hops`` hops of a real song's features (median and p99 of single-hop calls, as live)."""
+    from livedance.audio.activation import load_activation
+    from livedance.audio.novelty import NoveltyFrontEnd
+
+    network = load_activation("learned")
+    assert network is not None
+    audio = load_audio(path)
+    mono, sr = audio.mono(), audio.sample_rate
+    front_end = NoveltyFrontEnd(sr, DEFAULT_HOP, 1024)
+    costs = []
+    for i in range(min(n_hops, len(mono) // DEFAULT_HOP)):
+        front_end.process(np.ascontiguousarray(mono[i * DEFAULT_HOP : (i + 1) * DEFAULT_HOP]))
+        features = np.concatenate([front_end.bands, front_end.rise])
+        t0 = time.perf_counter()
+        network.process(features)
+        costs.append(time.perf_counter() - t0)
+    ms = np.array(costs) * 1e3
+    return {
+        "median_ms": round(float(np.median(ms)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+    }
+
+
 def aubio_tempo(path: Path) -> np.ndarray:
     """aubio's own tempo tracker fed hop by hop (the beat times it reports)."""
     audio = load_audio(path)
@@ -286,6 +311,7 @@ def run(songs: list[BeatSong], lead_s: float, *, quick: bool = False) -> dict:
         "prediction_lead_ms": round(lead_s * 1000),
         "livedance_realtime_factor_min": round(min(rt), 1),
         "livedance_learned_realtime_factor_min": round(min(rt_learned), 1),
+        "learned_activation_per_hop": activation_cost_ms(songs[0].audio_path),
         "livedance_lock_s_median": round(float(np.nanmedian([r["lock_s"] for r in per_song])), 2),
         "livedance_lock_s_max": round(float(np.nanmax([r["lock_s"] for r in per_song])), 2),
         "live_downbeats": _downbeat_summary(per_song) if not quick else None,
@@ -342,7 +368,9 @@ def markdown(result: dict) -> str:
         f"median {pred['median_ms']} ms, median |.| {pred['median_abs_ms']} ms, "
         f"p95 |.| {pred['p95_abs_ms']} ms (n={pred['n']}); "
         f"slowest song ran {result['livedance_realtime_factor_min']}x real time "
-        f"(learned: {result['livedance_learned_realtime_factor_min']}x); locked "
+        f"(learned: {result['livedance_learned_realtime_factor_min']}x; its network "
+        f"{result['learned_activation_per_hop']['median_ms']} ms a hop median, "
+        f"{result['learned_activation_per_hop']['p99_ms']} ms p99); locked "
         f"(4 correct beats in a row) {result['livedance_lock_s_median']} s after the first beat "
         f"(median; worst {result['livedance_lock_s_max']} s).",
     ]

@@ -4,6 +4,9 @@ The "beat tracker (aubio) + features (rms, centroid)" box of DESIGN.md, and the 
 drives. Each hop of samples goes through
 
 1. the aubio front end (`livedance.audio.novelty`): phase vocoder, mel filterbank, spectral flux;
+   with the learned activation (`livedance.audio.activation`, the default when
+   ``models/beatnet.onnx`` is there) a small causal network reads the front end's bands and
+   gives how likely a beat and a bar's first beat land on each hop, and that is what is folded;
 2. the pulse estimator (`livedance.audio.tempo`): tempo (comb filter bank over the novelty's
    autocorrelation, tempo prior, range limits), metrical level, beat phase, from the last
    seconds only;
@@ -238,7 +241,9 @@ class BeatTracker:
             )
             return
         beat, downbeat = self.activation.process(np.concatenate([front.bands, front.rise]))
-        self.estimator.push(beat, bass=downbeat, body=beat, snare=front.snare_novelty)
+        # no snare: the activation knows the metrical level already, and the backbeat rule
+        # read half-time trap at half its tempo (styles-dev trap F 0.69 with it, 0.97 without)
+        self.estimator.push(beat, bass=downbeat, body=beat, snare=0.0)
 
     def is_downbeat(self, beat_s: float) -> bool | None:
         """Whether the beat at ``beat_s`` starts a bar, by the instruments' roles (the kick on it,

@@ -42,6 +42,9 @@ DEFAULT_DATA_DIR = Path("/tmp/livedance-beatnet")
 SEED0 = 20000
 """First seed of the generated songs (see the module docstring)."""
 
+COMPOSED_SEED0 = 40000
+"""First seed of the songs of the project's own synthesizer (its tests use seeds below 100)."""
+
 STYLE_BPM: dict[str, tuple[float, float]] = {
     "reggaeton": (86, 102), "dancehall": (90, 108), "afrobeats": (98, 118),
     "trap": (126, 152), "UK garage": (128, 140), "bossa nova": (120, 150),
@@ -143,22 +146,62 @@ def make_example(maker: partial, out_dir: Path, index: int, soundfont: Path) -> 
     return npz_path
 
 
+def make_composed_example(index: int, out_dir: Path) -> Path:
+    """One song of the project's own synthesizer (`livedance.audio.composer`: other drum and
+    instrument sounds than the soundfont's), seed ``COMPOSED_SEED0 + index``; its .npz."""
+    from livedance.audio.composer import compose_song
+
+    rng = np.random.default_rng(COMPOSED_SEED0 + index)
+    bpm = float(np.round(rng.uniform(64, 176), 1))
+    ramp = rng.random() < 0.2
+    song = compose_song(
+        bpm=bpm,
+        bpm_end=bpm * float(rng.uniform(0.8, 1.25)) if ramp else None,
+        form=str(rng.choice(["ABAB", "AABA", "ABAC", "ABCB"])),
+        bars_per_section=4,
+        seed=COMPOSED_SEED0 + index,
+        drums=bool(rng.random() > 0.2),
+    )
+    npz_path = out_dir / f"composed-{COMPOSED_SEED0 + index}.npz"
+    if npz_path.exists():
+        return npz_path
+    sr = song.audio.sample_rate
+    features = front_end_features(song.audio.mono(), sr)
+    frames = beat_frame(song.beat_times_s, sr / DEFAULT_HOP)
+    down = beat_frame(song.downbeat_times_s, sr / DEFAULT_HOP)
+    n = len(features)
+    np.savez_compressed(
+        npz_path,
+        features=features,
+        beat_frames=frames[(frames >= 0) & (frames < n)],
+        downbeat_frames=down[(down >= 0) & (down < n)],
+    )
+    return npz_path
+
+
 def build(
     n_songs: int,
     out_dir: Path = DEFAULT_DATA_DIR,
     soundfont: Path = DEFAULT_SOUNDFONT,
     *,
+    n_composed: int = 0,
     progress: bool = True,
 ) -> list[Path]:
-    """Render and analyse ``n_songs`` new songs into ``out_dir`` (cached); their .npz files."""
+    """Render and analyse ``n_songs`` new songs of the beat-set generator and ``n_composed`` of
+    the project's synthesizer into ``out_dir`` (cached); their .npz files."""
     from tqdm import tqdm
 
     out_dir.mkdir(parents=True, exist_ok=True)
     makers = song_makers(n_songs)
-    return [
+    rendered = [
         make_example(maker, out_dir, i, soundfont)
-        for i, maker in enumerate(tqdm(makers, desc="songs", disable=not progress))
+        for i, maker in enumerate(tqdm(makers, desc="rendered songs", disable=not progress))
     ]
+    composed = [
+        make_composed_example(i, out_dir)
+        for i in tqdm(range(n_composed), desc="composed songs", disable=not progress)
+    ]
+    return rendered + composed
 
 
 def load(path: Path) -> Example:

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from offline.beatnet.data import DEFAULT_DATA_DIR, Example, build, load
+from livedance.audio.novelty import FLUX_LAG_HOPS, N_BANDS
+from offline.beatnet.data import DEFAULT_DATA_DIR, SEED0, Example, build, load
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +43,36 @@ def targets(example: Example) -> npt.NDArray[np.float32]:
     return out
 
 
+def augment(bands: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """Another mix of the same music: the front end's log band energies ``(frames, N_BANDS)``
+    with a random gain, spectral tilt and noise floor applied to the energies, and their rise
+    recomputed exactly as the front end does (`livedance.audio.novelty`). The first
+    ``FLUX_LAG_HOPS`` frames only serve as the rise's reference. Returns ``(frames - lag, 80)``."""
+    energy = np.expm1(bands)  # LOG_GAIN * band energy
+    k = np.linspace(-0.5, 0.5, bands.shape[1])
+    gain = np.exp(rng.uniform(-1.5, 1.5) + rng.uniform(-2.0, 2.0) * k)
+    energy = energy * gain
+    if rng.random() < 0.3:
+        energy = energy + rng.exponential(rng.uniform(0.0, 0.3), size=energy.shape)
+    logs = np.log1p(energy).astype(np.float32)
+    ref = logs[:-FLUX_LAG_HOPS]
+    widened = ref.copy()
+    np.maximum(widened[:, 1:], ref[:, :-1], out=widened[:, 1:])
+    np.maximum(widened[:, :-1], ref[:, 1:], out=widened[:, :-1])
+    rise = np.maximum(logs[FLUX_LAG_HOPS:] - widened, 0.0)
+    return np.concatenate([logs[FLUX_LAG_HOPS:], rise], axis=1)
+
+
 def sample_batch(
     examples: list[Example],
     labels: list[npt.NDArray[np.float32]],
     rng: np.random.Generator,
     batch: int,
     crop: int,
+    augment_share: float = 0.0,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Random crops of ``crop`` hops (the first crops of a song start at its beginning, so the
-    network learns the cold start too)."""
+    network learns the cold start too); ``augment_share`` of them remixed (`augment`)."""
     xs = np.zeros((batch, examples[0].features.shape[1], crop), np.float32)
     ys = np.zeros((batch, 2, crop), np.float32)
     for b in range(batch):
@@ -58,6 +80,9 @@ def sample_batch(
         n = len(examples[i].features)
         start = 0 if rng.random() < 0.15 else int(rng.integers(0, max(1, n - crop)))
         seg = examples[i].features[start : start + crop]
+        if start >= FLUX_LAG_HOPS and rng.random() < augment_share:
+            bands = examples[i].features[start - FLUX_LAG_HOPS : start + crop, :N_BANDS]
+            seg = augment(bands, rng)
         xs[b, :, : len(seg)] = seg.T
         ys[b, :, : len(seg)] = labels[i][:, start : start + crop]
     return xs, ys
@@ -72,7 +97,7 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    paths = build(args.songs, args.data_dir)
+    paths = build(args.songs, args.data_dir, n_composed=args.composed)
     examples = [load(p) for p in paths]
     held = set(range(0, len(examples), args.val_every))
     train_ex = [e for i, e in enumerate(examples) if i not in held]
@@ -105,7 +130,7 @@ def train(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     bar = tqdm(range(args.steps), desc="steps")
     for step in bar:
-        x, y = sample_batch(train_ex, train_y, rng, args.batch, crop)
+        x, y = sample_batch(train_ex, train_y, rng, args.batch, crop, args.augment)
         loss = loss_fn(net(torch.from_numpy(x)), torch.from_numpy(y))
         opt.zero_grad()
         loss.backward()
@@ -124,7 +149,7 @@ def train(args: argparse.Namespace) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     recipe = {
         "trained_on": f"{len(train_ex)} songs rendered by offline.beatnet.data "
-        f"(seeds from {paths and 20000}), {sum(len(e.features) for e in train_ex)} hops",
+        f"(seeds from {SEED0}), {sum(len(e.features) for e in train_ex)} hops",
         "command": "python -m offline.beatnet.train "
         + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"),
         "held_out_loss": f"{best:.4f}",
@@ -167,6 +192,12 @@ def _check_streaming(net: Any, example: Example, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--songs", type=int, default=176, help="songs to render and train on")
+    parser.add_argument(
+        "--composed", type=int, default=0, help="songs of the project's own synthesizer too"
+    )
+    parser.add_argument(
+        "--augment", type=float, default=0.0, help="share of crops remixed (gain, tilt, noise)"
+    )
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=16)
