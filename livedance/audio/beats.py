@@ -177,6 +177,7 @@ class BeatTracker:
             # the learned activation already says where the beat is; its downbeat output takes
             # the kick's place in the bar phase
             kick_phase=kick_phase and self.activation is None,
+            backbeat_only_faster=self.activation is not None,
         )
         self.clock = clock if clock is not None else BeatClock(tempo=tempo)
         self._onset = aubio.onset("default", self.win_samples, self.hop_samples, self.sample_rate)
@@ -241,9 +242,9 @@ class BeatTracker:
             )
             return
         beat, downbeat = self.activation.process(np.concatenate([front.bands, front.rise]))
-        # no snare: the activation knows the metrical level already, and the backbeat rule
-        # read half-time trap at half its tempo (styles-dev trap F 0.69 with it, 0.97 without)
-        self.estimator.push(beat, bass=downbeat, body=beat, snare=0.0)
+        # the snare's backbeat may only double the activation's level (`PulseEstimator`): as
+        # the level's judge it read half-time trap at half its tempo (styles-dev trap F 0.69)
+        self.estimator.push(beat, bass=downbeat, body=beat, snare=front.snare_novelty)
 
     def is_downbeat(self, beat_s: float) -> bool | None:
         """Whether the beat at ``beat_s`` starts a bar, by the instruments' roles (the kick on it,
