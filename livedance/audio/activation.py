@@ -81,7 +81,8 @@ class BeatActivation:
 
     def process(self, features: npt.NDArray[np.float32]) -> tuple[float, float]:
         """One hop's features (``n_features``: log bands, then their rise) -> (beat, downbeat)."""
-        return tuple(self.process_block(features[:, None])[:, 0])  # type: ignore[return-value]
+        beat, downbeat = self.process_block(features[:, None])[:, 0]
+        return float(beat), float(downbeat)
 
     def process_block(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """``(n_features, hops)`` consecutive hops -> ``(2, hops)`` beat and downbeat."""
