@@ -180,9 +180,9 @@ def add_activation_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--beat-activation",
         choices=("auto", "learned", "handcrafted"),
-        default="auto",
+        default="handcrafted",
         help="the live tracker's onset signal: the learned beat network (models/beatnet.onnx), "
-        "the handcrafted spectral flux, or auto (learned when the model is there; default)",
+        "the handcrafted spectral flux (default), or auto (learned when the model is there)",
     )
 
 
