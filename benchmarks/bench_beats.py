@@ -54,11 +54,15 @@ PUBLISHED = (
 )
 
 
-def causal_livedance(path: Path, truth_s: np.ndarray, lead_s: float) -> dict:
-    """Run the live tracker hop by hop; beats, declaration delays and prediction errors."""
+def causal_livedance(
+    path: Path, truth_s: np.ndarray, lead_s: float, activation: str = "handcrafted"
+) -> dict:
+    """Run the live tracker hop by hop; beats, declaration delays and prediction errors.
+
+    ``activation``: what the tracker folds (`livedance.audio.activation`)."""
     audio = load_audio(path)
     mono, sr = audio.mono(), audio.sample_rate
-    tracker = BeatTracker(sr)
+    tracker = BeatTracker(sr, activation=activation)  # type: ignore[arg-type]
     hop = tracker.hop_samples
     beats, delays = [], []
     queries = list(truth_s - lead_s)  # when to ask the clock for the next beat
@@ -115,6 +119,31 @@ def score_downbeats(truth_s: np.ndarray, beats_per_bar: int, called_s: np.ndarra
         "precision": float(np.mean(hit)) if len(est) else float("nan"),
         "called": len(est),
         "true": len(ref),
+    }
+
+
+def activation_cost_ms(path: Path, n_hops: int = 4000) -> dict[str, float]:
+    """Milliseconds the learned activation (`livedance.audio.activation`) takes per hop, on
+    ``n_hops`` hops of a real song's features (median and p99 of single-hop calls, as live)."""
+    from livedance.audio.activation import load_activation
+    from livedance.audio.novelty import NoveltyFrontEnd
+
+    network = load_activation("learned")
+    assert network is not None
+    audio = load_audio(path)
+    mono, sr = audio.mono(), audio.sample_rate
+    front_end = NoveltyFrontEnd(sr, DEFAULT_HOP, 1024)
+    costs = []
+    for i in range(min(n_hops, len(mono) // DEFAULT_HOP)):
+        front_end.process(np.ascontiguousarray(mono[i * DEFAULT_HOP : (i + 1) * DEFAULT_HOP]))
+        features = np.concatenate([front_end.bands, front_end.rise])
+        t0 = time.perf_counter()
+        network.process(features)
+        costs.append(time.perf_counter() - t0)
+    ms = np.array(costs) * 1e3
+    return {
+        "median_ms": round(float(np.median(ms)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
     }
 
 
@@ -202,12 +231,13 @@ def _stats_ms(x: np.ndarray) -> dict[str, float]:
     }
 
 
-def run(songs: list[BeatSong], lead_s: float) -> dict:
+def run(songs: list[BeatSong], lead_s: float, *, quick: bool = False) -> dict:
     """Score every tracker on every song.
 
     Args:
         songs: the rendered set.
         lead_s: how far ahead of each true beat the beat clock is asked for the next beat.
+        quick: only the live tracker's two paths (handcrafted and learned), no stage, no others.
 
     Returns:
         Per-song and per-style scores, timing statistics, the machine.
@@ -219,13 +249,17 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
     plan = song_plan()
     if plan is not None:
         trackers["song plan (offline)"] = plan
+    if quick:
+        trackers = {}
     per_song = []
     all_lag, all_pred = [], []
-    rt = []
+    rt, rt_learned = [], []
     for song in songs:
         row = {"name": song.name, "style": song.style, "bpm": round(song.bpm, 1), "scores": {}}
         live = causal_livedance(song.audio_path, song.beat_times_s, lead_s)
         row["scores"]["livedance (causal)"] = score(song.beat_times_s, live["beats"])
+        learned = causal_livedance(song.audio_path, song.beat_times_s, lead_s, "learned")
+        row["scores"]["livedance learned (causal)"] = score(song.beat_times_s, learned["beats"])
         row["declared_minus_true"] = _stats_ms(live["declared_minus_true_s"])
         row["predicted_minus_true"] = _stats_ms(live["predicted_minus_true_s"])
         row["prediction_coverage"] = round(live["n_predictions"] / live["n_truth_after_5s"], 3)
@@ -233,9 +267,11 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
         all_lag.append(live["declared_minus_true_s"])
         all_pred.append(live["predicted_minus_true_s"])
         rt.append(live["realtime_factor"])
-        starts, called = live_stage_moves(song.audio_path)
-        row["scores"]["livedance live (stage)"] = score(song.beat_times_s, starts)
-        row["downbeats"] = score_downbeats(song.beat_times_s, song.beats_per_bar, called)
+        rt_learned.append(learned["realtime_factor"])
+        if not quick:
+            starts, called = live_stage_moves(song.audio_path)
+            row["scores"]["livedance live (stage)"] = score(song.beat_times_s, starts)
+            row["downbeats"] = score_downbeats(song.beat_times_s, song.beats_per_bar, called)
         for name, fn in trackers.items():
             row["scores"][name] = score(song.beat_times_s, fn(song.audio_path))
         print(
@@ -274,9 +310,11 @@ def run(songs: list[BeatSong], lead_s: float) -> dict:
         "livedance_predicted_minus_true": _stats_ms(np.concatenate(all_pred)),
         "prediction_lead_ms": round(lead_s * 1000),
         "livedance_realtime_factor_min": round(min(rt), 1),
+        "livedance_learned_realtime_factor_min": round(min(rt_learned), 1),
+        "learned_activation_per_hop": activation_cost_ms(songs[0].audio_path),
         "livedance_lock_s_median": round(float(np.nanmedian([r["lock_s"] for r in per_song])), 2),
         "livedance_lock_s_max": round(float(np.nanmax([r["lock_s"] for r in per_song])), 2),
-        "live_downbeats": _downbeat_summary(per_song),
+        "live_downbeats": _downbeat_summary(per_song) if not quick else None,
         "published": PUBLISHED,
         "machine": describe(),
     }
@@ -329,9 +367,16 @@ def markdown(result: dict) -> str:
         f"beat clock predicted {result['prediction_lead_ms']} ms ahead - true beat: "
         f"median {pred['median_ms']} ms, median |.| {pred['median_abs_ms']} ms, "
         f"p95 |.| {pred['p95_abs_ms']} ms (n={pred['n']}); "
-        f"slowest song ran {result['livedance_realtime_factor_min']}x real time; locked "
+        f"slowest song ran {result['livedance_realtime_factor_min']}x real time "
+        f"(learned: {result['livedance_learned_realtime_factor_min']}x; its network "
+        f"{result['learned_activation_per_hop']['median_ms']} ms a hop median, "
+        f"{result['learned_activation_per_hop']['p99_ms']} ms p99); locked "
         f"(4 correct beats in a row) {result['livedance_lock_s_median']} s after the first beat "
         f"(median; worst {result['livedance_lock_s_max']} s).",
+    ]
+    if result["live_downbeats"] is None:
+        return "\n".join(lines) + "\n"
+    lines += [
         "",
         f"live downbeats (the stage's bar phase, four beats a bar assumed): "
         f"{result['live_downbeats']['called']} called of {result['live_downbeats']['true']} true "
@@ -352,6 +397,9 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="*", help="song names to run (default all)")
     parser.add_argument(
+        "--quick", action="store_true", help="only the live tracker's handcrafted and learned paths"
+    )
+    parser.add_argument(
         "--set",
         choices=list(SETS),
         default="midi",
@@ -362,7 +410,7 @@ def main() -> None:
     songs = build_set(args.set_dir, args.soundfont, which=args.set)
     if args.only:
         songs = [s for s in songs if s.name in args.only]
-    result = run(songs, args.lead_ms / 1000)
+    result = run(songs, args.lead_ms / 1000, quick=args.quick)
     result["set_name"] = args.set
     table = markdown(result)
     print(table)

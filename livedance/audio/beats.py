@@ -4,6 +4,9 @@ The "beat tracker (aubio) + features (rms, centroid)" box of DESIGN.md, and the 
 drives. Each hop of samples goes through
 
 1. the aubio front end (`livedance.audio.novelty`): phase vocoder, mel filterbank, spectral flux;
+   with the learned activation (`livedance.audio.activation`, ``activation="learned"`` or
+   ``"auto"``) a small causal network reads the front end's bands and
+   gives how likely a beat and a bar's first beat land on each hop, and that is what is folded;
 2. the pulse estimator (`livedance.audio.tempo`): tempo (comb filter bank over the novelty's
    autocorrelation, tempo prior, range limits), metrical level, beat phase, from the last
    seconds only;
@@ -28,6 +31,7 @@ import aubio
 import numpy as np
 import numpy.typing as npt
 
+from livedance.audio.activation import ActivationMode, BeatActivation, load_activation
 from livedance.audio.beatclock import BeatClock
 from livedance.audio.novelty import NoveltyFrontEnd
 from livedance.audio.tempo import PulseEstimator
@@ -141,6 +145,11 @@ class BeatTracker:
             show.
         kick_phase: the kick band may mark the beat's phase (`livedance.audio.tempo`); the song
             plan's guide leaves it off (it mistook a folk song's bass strings for a kick).
+        activation: what the pulse estimator folds: ``"learned"`` (the beat activation of
+            `livedance.audio.activation`), ``"handcrafted"`` (the front end's spectral flux),
+            ``"auto"`` (learned when its model file is there), or a `BeatActivation` to use.
+            Handcrafted by default: the learned path wins on the dance styles but loses on the
+            first set's dev versions (a house breakdown, a hip-hop beat doubled, a slow ballad).
     """
 
     def __init__(
@@ -152,8 +161,12 @@ class BeatTracker:
         tempo: TempoRange = DEFAULT_TEMPO,
         clock: BeatClock | None = None,
         kick_phase: bool = True,
+        activation: ActivationMode | BeatActivation = "handcrafted",
     ) -> None:
         self.sample_rate = int(sample_rate)
+        self.activation = (
+            activation if isinstance(activation, BeatActivation) else load_activation(activation)
+        )
         self.hop_samples = int(hop_samples or samples_at(self.sample_rate, DEFAULT_HOP))
         self.win_samples = int(win_samples or samples_at(self.sample_rate, DEFAULT_WIN))
         frame_rate = self.sample_rate / self.hop_samples
@@ -163,7 +176,10 @@ class BeatTracker:
             min_bpm=tempo.min_bpm,
             max_bpm=tempo.max_bpm,
             latency_s=NOVELTY_LATENCY_S,
-            kick_phase=kick_phase,
+            # the learned activation already says where the beat is; its downbeat output takes
+            # the kick's place in the bar phase
+            kick_phase=kick_phase and self.activation is None,
+            backbeat_only_faster=self.activation is not None,
         )
         self.clock = clock if clock is not None else BeatClock(tempo=tempo)
         self._onset = aubio.onset("default", self.win_samples, self.hop_samples, self.sample_rate)
@@ -209,12 +225,7 @@ class BeatTracker:
             self.onsets_seen += 1
             self.last_onset_s = float(self._onset.get_last_s())
         self._follow_silence(energy, now_s)
-        self.estimator.push(
-            novelty,
-            bass=self.front_end.kick_novelty,
-            body=self.front_end.body_novelty,
-            snare=self.front_end.snare_novelty,
-        )
+        self._push(novelty)
         if self._hops_seen % self._update_hops == 0 and self._silent_hops == 0:
             self.clock.update(self.estimator.estimate(self._preferred_period()), now_s)
             self._follow_bar(now_s)
@@ -222,6 +233,20 @@ class BeatTracker:
         for beat_s in self.clock.beats_until(now_s):
             event = self._beat_event(beat_s, now_s)
         return event
+
+    def _push(self, novelty: float) -> None:
+        """Hand the estimator this hop's novelties: the handcrafted ones, or the learned
+        activation's beat (for tempo, level and phase) and downbeat (for the bar phase)."""
+        front = self.front_end
+        if self.activation is None:
+            self.estimator.push(
+                novelty, bass=front.kick_novelty, body=front.body_novelty, snare=front.snare_novelty
+            )
+            return
+        beat, downbeat = self.activation.process(np.concatenate([front.bands, front.rise]))
+        # the snare's backbeat may only double the activation's level (`PulseEstimator`): as
+        # the level's judge it read half-time trap at half its tempo (styles-dev trap F 0.69)
+        self.estimator.push(beat, bass=downbeat, body=beat, snare=front.snare_novelty)
 
     def is_downbeat(self, beat_s: float) -> bool | None:
         """Whether the beat at ``beat_s`` starts a bar, by the instruments' roles (the kick on it,

@@ -66,6 +66,9 @@ class NoveltyFrontEnd:
         self.kick_novelty = 0.0  # the last hop's flux over the kick bands
         self.body_novelty = 0.0  # ... over the bands below `BODY_HZ` (no hi-hats)
         self.snare_novelty = 0.0  # ... over the `SNARE_HZ` bands
+        # the last hop's log band energies and their rise: the learned activation's input
+        self.bands: npt.NDArray[np.float32] = np.zeros(N_BANDS, np.float32)
+        self.rise: npt.NDArray[np.float32] = np.zeros(N_BANDS, np.float32)
         self._history = np.zeros((FLUX_LAG_HOPS, N_BANDS), dtype=np.float32)
         self._slot = 0
         self.freqs_hz = np.fft.rfftfreq(int(win_samples), 1.0 / self.sample_rate)
@@ -83,6 +86,7 @@ class NoveltyFrontEnd:
         np.maximum(widened[:-1], reference[1:], out=widened[:-1])
         rise = np.maximum(bands - widened, 0.0)
         self._history[self._slot] = bands
+        self.bands, self.rise = bands, rise
         self._slot = (self._slot + 1) % FLUX_LAG_HOPS
         self.kick_novelty = float(rise[self._kick].sum())
         self.body_novelty = float(rise[self._body].sum())

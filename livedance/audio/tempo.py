@@ -150,6 +150,10 @@ class PulseEstimator:
         latency_s: how far the novelty lags the sound (analysis window), subtracted from times.
         kick_phase: let the kick band mark the beat's phase where it lands at one place of the
             beat (`PHASE_BASS_WEIGHT`); off, the whole novelty's fold alone decides.
+        backbeat_only_faster: the snare's backbeat may only double the level the novelty's own
+            metre gives, never halve it (for a learned activation that knows the level: it
+            keeps half-time trap at its notated tempo, where a snare on 3 reads as a backbeat
+            at half of it).
     """
 
     def __init__(
@@ -162,6 +166,7 @@ class PulseEstimator:
         half_life_s: float = 2.0,
         latency_s: float = 0.0,
         kick_phase: bool = True,
+        backbeat_only_faster: bool = False,
     ) -> None:
         if not 0 < min_bpm < max_bpm:
             raise ValueError(f"tempo range must satisfy 0 < min < max, got {min_bpm}..{max_bpm}")
@@ -170,6 +175,7 @@ class PulseEstimator:
         self.half_life_s = float(half_life_s)
         self.latency_s = float(latency_s)
         self.kick_weight = PHASE_BASS_WEIGHT if kick_phase else 0.0
+        self.backbeat_only_faster = backbeat_only_faster
         self._size = round(window_s * frame_rate_hz)
         self._ring = np.zeros(self._size, dtype=np.float64)
         self._bass_ring = np.zeros(self._size, dtype=np.float64)
@@ -263,11 +269,14 @@ class PulseEstimator:
         backbeat = backbeat_bpm(
             self._window(n, self._snare_ring), level_weights, self.frame_rate_hz, family
         )
-        self.level_from_backbeat = backbeat is not None
-        if backbeat is not None:
+        if backbeat is not None and not self.backbeat_only_faster:
             bpm = backbeat
         else:
             bpm = self._metrical_level(best, x, x_body, level_weights, prefer_period_s)
+            if backbeat is not None and backbeat < 1.5 * bpm:
+                backbeat = None
+            bpm = backbeat or bpm
+        self.level_from_backbeat = backbeat is not None
         if not self.min_bpm <= bpm <= self.max_bpm:  # a range narrower than an octave
             in_range = (self._bpms >= self.min_bpm) & (self._bpms <= self.max_bpm)
             bpm = float(self._bpms[in_range][int(np.argmax(salience[in_range]))])

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from livedance.cli.showoptions import add_tempo_options, tempo_from_args
+from livedance.cli.showoptions import add_activation_option, add_tempo_options, tempo_from_args
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ def register(sub: Any) -> None:
         metavar="OUT",
         help="also write the beats as JSON (with declared times, tempo, confidence for --causal)",
     )
-    add_tempo_options(p.add_argument_group("tempo range of the live tracker (--causal)"))
+    group = p.add_argument_group("the live tracker (--causal)")
+    add_tempo_options(group)
+    add_activation_option(group)
     p.add_argument(
         "--no-cache", action="store_true", help="re-analyse the song even if a cached plan exists"
     )
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     audio, name = open_audio(args.song)
     result = None if args.causal else _song_plan_beats(args.song, use_cache=not args.no_cache)
     if result is None:
-        result = _causal_beats(audio, tempo)
+        result = _causal_beats(audio, tempo, args.beat_activation)
     if args.json is not None:
         payload = {"song": str(args.song), "duration_s": audio.duration_s, **result}
         try:
@@ -96,13 +98,14 @@ def _song_plan_beats(song: str, *, use_cache: bool) -> dict[str, Any] | None:
     }
 
 
-def _causal_beats(audio: Any, tempo: Any) -> dict[str, Any]:
+def _causal_beats(audio: Any, tempo: Any, activation: Any = "auto") -> dict[str, Any]:
     """Run the live tracker and stage hop by hop over the file; every beat a move starts on."""
     from livedance.show.stage import dance_causally
 
-    dance = dance_causally(audio.mono(), audio.sample_rate, tempo=tempo)
+    dance = dance_causally(audio.mono(), audio.sample_rate, tempo=tempo, activation=activation)
+    path = "learned activation" if dance.learned else "handcrafted novelty"
     return {
-        "source": "live tracker and stage (causal)",
+        "source": f"live tracker and stage (causal, {path})",
         "tempo_bpm": dance.track.bpm,
         "beat_times_s": [round(m.move.start_s, 6) for m in dance.moves],
         "beats": [

@@ -9,6 +9,7 @@ from typing import Any
 
 from livedance.cli.args import audio_device, float_in, int_at_least
 from livedance.cli.showoptions import (
+    add_activation_option,
     add_control_options,
     add_renderer_options,
     add_show_options,
@@ -49,6 +50,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--latency", default="low", help="PortAudio input latency: low, high or s")
     add_tempo_options(p)
+    add_activation_option(p)
     p.add_argument(
         "--tempo-hold",
         type=float_in(0.0, 3600.0, low_open=False),
@@ -107,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
         channels=args.channels,
         blocksize=args.blocksize,
         latency=latency,
-        tracker=BeatTracker(args.samplerate, tempo=tempo, clock=clock),
+        tracker=BeatTracker(
+            args.samplerate, tempo=tempo, clock=clock, activation=args.beat_activation
+        ),
     ).start()
     restore_signals = stop_on_signals()
     operator = None

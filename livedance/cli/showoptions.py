@@ -159,6 +159,17 @@ def add_tempo_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_activation_option(p: argparse.ArgumentParser) -> None:
+    """--beat-activation: what the live tracker folds (`livedance.audio.activation`)."""
+    p.add_argument(
+        "--beat-activation",
+        choices=("auto", "learned", "handcrafted"),
+        default="handcrafted",
+        help="the live tracker's onset signal: the learned beat network (models/beatnet.onnx), "
+        "the handcrafted spectral flux (default), or auto (learned when the model is there)",
+    )
+
+
 def tempo_from_args(args: argparse.Namespace) -> TempoRange:
     """The tempo range the options ask for (one line, exit 2, when they make none)."""
     try:

@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from livedance.audio.activation import ActivationMode
 from livedance.audio.beats import BEATS_PER_BAR, BeatTrack, BeatTracker
 from livedance.audio.features import interval_features
 from livedance.audio.repeats import MAX_BEAT_S, RepeatMemory, SampleReader
@@ -231,6 +232,8 @@ class CausalDance:
     """What the beat tracker declared (beats, onsets), hop by hop."""
     moves: list[StageMove]
     """Every move the stage added, with the input time it decided it at."""
+    learned: bool = False
+    """Whether the tracker folded the learned beat activation (else the handcrafted novelty)."""
 
 
 def dance_causally(
@@ -242,6 +245,7 @@ def dance_causally(
     body: Body = DEFAULT_BODY,
     repeats: bool = True,
     fps: float = 30.0,
+    activation: ActivationMode = "handcrafted",
 ) -> CausalDance:
     """Run a whole signal through the live tracker and the stage, hop by hop, as on stage.
 
@@ -256,11 +260,12 @@ def dance_causally(
         body: the Body the moves are built on.
         repeats: use the online repeat memory.
         fps: how often the stage is extended (the show's frame rate).
+        activation: what the tracker folds (`livedance.audio.activation`).
 
     Returns:
         The choreography, the tracker's beats, and each move with when it was decided.
     """
-    tracker = BeatTracker(sample_rate, tempo=tempo)
+    tracker = BeatTracker(sample_rate, tempo=tempo, activation=activation)
     choreographer = Choreographer(seed=seed, body=body)
     moves: list[StageMove] = []
     stage = BeatsToMoves(
@@ -282,4 +287,4 @@ def dance_causally(
             next_frame_s += 1.0 / fps
 
     track = tracker.process_signal(mono, on_hop=each_hop)
-    return CausalDance(choreographer, track, moves)
+    return CausalDance(choreographer, track, moves, learned=tracker.activation is not None)
