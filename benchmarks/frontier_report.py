@@ -132,7 +132,8 @@ def markdown(docs: list[dict[str, Any]], doc: dict[str, Any]) -> str:
         " Configurations: BLOCK NGF/NDOWN/NBLOCKS, `res` pix2pixHD residual, `dws`"
         " depthwise-separable, `inv` inverted residual; `+add`/`+cat` U-Net skips, `+ps`"
         " pixel-shuffle and `+resize` resize-conv upsampling, `+half` rendering at half size with a"
-        " learned upsampler.",
+        " learned upsampler, `+plate` a learned background plate, `+k3` a 3x3 output layer"
+        " instead of 7x7.",
         "",
     ]
     for key, what in (

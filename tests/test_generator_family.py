@@ -4,6 +4,7 @@ old checkpoints and contracts keep loading."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -60,11 +61,31 @@ def test_old_config_dicts_and_checkpoint_layouts_still_load() -> None:
     assert GeneratorConfig.from_dict(new.to_dict()) == new
 
 
+def test_light_head_keeps_the_contract_and_cuts_the_full_size_work() -> None:
+    # the 3x3 head: same stick-in / frame-out, a 3x3 output convolution, and a config that
+    # survives the contract (an older contract without the key keeps the 7x7 head)
+    light = GeneratorConfig(8, 3, 3, background_plate=True, block="inverted", upsample="resize",
+                            render_scale=0.5, head_kernel=3)  # fmt: skip
+    net = build_generator(light, (64, 64)).eval()
+    assert net.head[1].kernel_size == (3, 3)
+    with torch.no_grad():
+        assert net(torch.rand(1, 3, 64, 64) * 2 - 1).shape == (1, 3, 64, 64)
+    assert GeneratorConfig.from_dict(light.to_dict()) == light
+    old = {k: v for k, v in light.to_dict().items() if k != "head_kernel"}
+    assert GeneratorConfig.from_dict(old).head_kernel == 7
+    # the light head alone makes a config efficient (pix2pixHD's own nets keep the 7x7 head)
+    assert GeneratorConfig(head_kernel=3).efficient and not GeneratorConfig().efficient
+    heavy = build_generator(dataclasses.replace(light, head_kernel=7), (64, 64))
+    assert heavy.head[1].weight.numel() * 9 == net.head[1].weight.numel() * 49
+
+
 def test_bad_combinations_are_refused() -> None:
     with pytest.raises(ValueError, match="local enhancer"):
         GeneratorConfig(local_enhancer=True, block="inverted")
     with pytest.raises(ValueError, match="render_scale"):
         GeneratorConfig(render_scale=0.25)
+    with pytest.raises(ValueError, match="head_kernel"):
+        GeneratorConfig(head_kernel=5)
     with pytest.raises(ValueError, match="upsample"):
         GeneratorConfig.from_dict({"ngf": 4, "n_downsample": 2, "n_blocks": 1, "upsample": "x"})
 
@@ -80,6 +101,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["--block", "inverted", "--upsample", "pixelshuffle", "--skips", "add"], {"DepthToSpace"}),
         (["--block", "dwsep", "--upsample", "resize", "--skips", "concat"], {"Resize", "Concat"}),
         (["--render-scale", "0.5", "--background-plate"], {"AveragePool", "DepthToSpace"}),
+        (["--block", "inverted", "--render-scale", "0.5", "--head-kernel", "3"], {"AveragePool"}),
     ],
 )
 def test_train_export_and_render(data: Path, tmp_path: Path, flags: list[str], ops: set) -> None:
@@ -129,6 +151,7 @@ def test_frontier_specs_and_verdict() -> None:
     )  # fmt: skip
     assert parse_config("res16/3/6") == GeneratorConfig()
     assert parse_config("inv16/3/4+half+plate").background_plate
+    assert parse_config("inv8/3/3+half+resize+plate+k3").head_kernel == 3
     with pytest.raises(ValueError, match="bad configuration"):
         parse_config("res16/3")
     assert parse_config("inv8/3/3+half<res16/3/6+plate") == parse_config("inv8/3/3+half")

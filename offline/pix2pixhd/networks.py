@@ -16,6 +16,7 @@ from torch.nn import functional as F
 
 from offline.pix2pixhd.layers import (
     BLOCKS,
+    HEAD_KERNELS,
     SKIPS,
     UPSAMPLES,
     ResidualBlock,
@@ -51,6 +52,8 @@ class GeneratorConfig:
         render_scale: 1.0, or 0.5 to run the whole body at half the frame size (the model
             downsamples its input itself) with a learned pixel-shuffle upsampler back to full size.
         expand: channel expansion of the ``inverted`` block.
+        head_kernel: side of the full-size output convolution, 7 (pix2pixHD) or 3 (about 5x
+            cheaper; the slowest layer of a small generator at 7).
     """
 
     ngf: int = 16
@@ -63,6 +66,7 @@ class GeneratorConfig:
     skips: str = "none"
     render_scale: float = 1.0
     expand: int = 4
+    head_kernel: int = 7
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -70,23 +74,25 @@ class GeneratorConfig:
             ("upsample", self.upsample, UPSAMPLES),
             ("skips", self.skips, SKIPS),
             ("render_scale", self.render_scale, RENDER_SCALES),
+            ("head_kernel", self.head_kernel, HEAD_KERNELS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} {value!r} is not one of {', '.join(map(str, allowed))}")
         if self.local_enhancer and self.efficient:
             raise ValueError(
                 "the local enhancer takes the pix2pixHD blocks only (residual, transpose,"
-                " no skips, render scale 1)"
+                " no skips, render scale 1, 7x7 head)"
             )
 
     @property
     def efficient(self) -> bool:
         """True when an option beyond pix2pixHD's is set (built by `EfficientGenerator`)."""
-        return (self.block, self.upsample, self.skips, self.render_scale) != (
+        return (self.block, self.upsample, self.skips, self.render_scale, self.head_kernel) != (
             "residual",
             "transpose",
             "none",
             1.0,
+            7,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,6 +114,7 @@ class GeneratorConfig:
             skips=str(doc.get("skips", default.skips)),
             render_scale=float(doc.get("render_scale", default.render_scale)),
             expand=int(doc.get("expand", default.expand)),
+            head_kernel=int(doc.get("head_kernel", default.head_kernel)),
         )
 
 
@@ -235,7 +242,9 @@ class EfficientGenerator(nn.Module):
             if size is None:
                 raise ValueError("a background plate needs the frame size")
             self.plate = nn.Parameter(torch.zeros(1, 3, size[1], size[0]))
-        self.head = nn.Sequential(*head(features, 3 if self.plate is None else 4))
+        self.head = nn.Sequential(
+            *head(features, 3 if self.plate is None else 4, config.head_kernel)
+        )
 
     def forward(self, stick: torch.Tensor) -> torch.Tensor:
         x = F.avg_pool2d(stick, 2) if self.half else stick
