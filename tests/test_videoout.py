@@ -190,6 +190,18 @@ def test_a_pipe_with_headers_reaches_livedances_receiver_by_slot(tmp_path: Path)
         assert (pixels[alpha == 0] == (0, 255, 0)).all(), "the key colour around the dancer"
 
 
+def test_a_receiver_whose_show_never_writes_stops_at_its_timeout(tmp_path: Path) -> None:
+    """A VJ's check at the venue: with no show on the pipe, the receiver gives up after
+    ``--timeout`` (it used to wait for ever in the pipe's open)."""
+    fifo = tmp_path / "nobody.rgba"
+    os.mkfifo(fifo)
+    result = subprocess.run(
+        [sys.executable, "-m", "livedance.show.receive", f"pipe:{fifo}", "--timeout", "1"],
+        env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stdout.strip() == "0 frames", result.stderr
+
+
 def test_the_pipe_makes_its_matte_on_its_own_thread_not_the_shows(tmp_path: Path) -> None:
     # learning the room plate costs milliseconds a frame: on the show thread it cost the neural
     # show 6 % of its frames (benchmarks/results/stage.md)
