@@ -246,6 +246,13 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
             *((budget.total_s, used_s) if budget else (options.iterations, start)), bool(budget)
         )
     autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
+    parts: dict[str, Any] = {"net_g": net_g, "net_d": net_d, "opt_g": opt_g, "opt_d": opt_d}
+    if use_amp:
+        parts.update(scaler_g=scaler_g, scaler_d=scaler_d)
+    fixed = {"generator_config": gen_config.to_dict(), "ndf": ndf, "num_d": num_d,
+             "size": [size[0], size[1]]}  # fmt: skip
+    if teacher_dir is not None:
+        fixed["teacher"] = str(Path(teacher_dir).resolve())
     iteration, losses = start, {}
     t0 = last_save = time.perf_counter()
     for stick, real in loader:
@@ -314,26 +321,10 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
             summary.update(iteration=iteration, train_time_s=round(now_s, 2), final_losses=losses)
             if budget is not None:
                 summary.update(budget=budget.to_dict(used_s))
-            _save(
-                latest,
-                net_g,
-                net_d,
-                opt_g,
-                opt_d,
-                scaler_g,
-                scaler_d,
-                iteration,
-                now_s,
-                gen_config,
-                ndf,
-                num_d,
-                size,
-                world,
-                use_amp,
-                budget,
-                used_s,
-                teacher_dir,
+            clock = (
+                {} if budget is None else {"budget_used_s": used_s, "budget_clock": budget.clock}
             )
+            _save(latest, iteration, now_s, parts, {**fixed, **clock})
             ckpt.write_json(options.out_dir / ckpt.RUN_JSON, summary)
             if options.keep_every and iteration % options.keep_every == 0:
                 kept = latest.with_name(f"it_{iteration:06d}.pt")
@@ -351,47 +342,14 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
 
 
 def _save(
-    path,
-    net_g,
-    net_d,
-    opt_g,
-    opt_d,
-    scaler_g,
-    scaler_d,
-    iteration,
-    elapsed_s,
-    gen_config,
-    ndf,
-    num_d,
-    size,
-    world,
-    use_amp,
-    budget,
-    used_s,
-    teacher_dir,
+    path: Path, iteration: int, elapsed_s: float, parts: dict[str, Any], fixed: dict[str, Any]
 ) -> None:
-    # rank 0's RNG (the loop draws nothing random itself: data order and jitter are keyed)
-    rng = [torch.get_rng_state()]
-    state = {
-        "format_version": 1,
-        "iteration": iteration,
-        "elapsed_s": elapsed_s,
-        "net_g": net_g.state_dict(),
-        "net_d": net_d.state_dict(),
-        "opt_g": opt_g.state_dict(),
-        "opt_d": opt_d.state_dict(),
-        "rng": rng,
-        "generator_config": gen_config.to_dict(),
-        "ndf": ndf,
-        "num_d": num_d,
-        "size": [size[0], size[1]],
-    }
-    if budget is not None:
-        state["budget_used_s"], state["budget_clock"] = used_s, budget.clock
-    if teacher_dir is not None:
-        state["teacher"] = str(Path(teacher_dir).resolve())
-    if use_amp:
-        state["scaler_g"], state["scaler_d"] = scaler_g.state_dict(), scaler_d.state_dict()
+    """Checkpoint the run: the ``state_dict`` of each of ``parts`` (nets, optimisers, scalers),
+    ``fixed`` (architecture, size, teacher, budget), where it is, and rank 0's RNG (the loop draws
+    nothing random itself: data order and jitter are keyed)."""
+    state = {"format_version": 1, "iteration": iteration, "elapsed_s": elapsed_s,
+             "rng": [torch.get_rng_state()], **fixed}  # fmt: skip
+    state.update({name: part.state_dict() for name, part in parts.items()})
     ckpt.save_checkpoint(path, state)
 
 
