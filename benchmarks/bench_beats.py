@@ -136,7 +136,7 @@ def activation_cost_ms(path: Path, n_hops: int = 4000) -> dict[str, float]:
     costs = []
     for i in range(min(n_hops, len(mono) // DEFAULT_HOP)):
         front_end.process(np.ascontiguousarray(mono[i * DEFAULT_HOP : (i + 1) * DEFAULT_HOP]))
-        features = np.concatenate([front_end.bands, front_end.rise])
+        features = front_end.features
         t0 = time.perf_counter()
         network.process(features)
         costs.append(time.perf_counter() - t0)

@@ -31,7 +31,7 @@ def test_the_network_peaks_on_the_beats_of_a_song_it_never_heard() -> None:
     out = []
     for i in range(len(mono) // DEFAULT_HOP):
         front_end.process(np.ascontiguousarray(mono[i * DEFAULT_HOP : (i + 1) * DEFAULT_HOP]))
-        out.append(network.process(np.concatenate([front_end.bands, front_end.rise])))
+        out.append(network.process(front_end.features))
     beat, downbeat = np.array(out).T
     rate = sr / DEFAULT_HOP
 

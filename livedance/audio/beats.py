@@ -243,7 +243,7 @@ class BeatTracker:
                 novelty, bass=front.kick_novelty, body=front.body_novelty, snare=front.snare_novelty
             )
             return
-        beat, downbeat = self.activation.process(np.concatenate([front.bands, front.rise]))
+        beat, downbeat = self.activation.process(front.features)
         # the snare's backbeat may only double the activation's level (`PulseEstimator`): as
         # the level's judge it read half-time trap at half its tempo (styles-dev trap F 0.69)
         self.estimator.push(beat, bass=downbeat, body=beat, snare=front.snare_novelty)

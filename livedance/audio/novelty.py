@@ -74,17 +74,18 @@ class NoveltyFrontEnd:
         self.freqs_hz = np.fft.rfftfreq(int(win_samples), 1.0 / self.sample_rate)
         self.magnitude: npt.NDArray[np.float32] = np.zeros(len(self.freqs_hz), np.float32)
 
+    @property
+    def features(self) -> npt.NDArray[np.float32]:
+        """The last hop's log bands, then their rise: the learned activation's input
+        (`livedance.audio.activation`), ``2 * N_BANDS`` float32."""
+        return np.concatenate([self.bands, self.rise])
+
     def process(self, hop: npt.NDArray[np.float32]) -> float:
         """Analyse one hop; returns its novelty (>= 0) and keeps its spectrum in `magnitude`."""
         spectrum = self._pvoc(hop)
         self.magnitude = spectrum.norm
         bands = np.log1p(LOG_GAIN * self._filterbank(spectrum))
-        reference = self._history[self._slot]  # the frame FLUX_LAG_HOPS hops ago
-        # the maximum over neighbouring bands of the earlier frame suppresses vibrato (SuperFlux)
-        widened = reference.copy()
-        np.maximum(widened[1:], reference[:-1], out=widened[1:])
-        np.maximum(widened[:-1], reference[1:], out=widened[:-1])
-        rise = np.maximum(bands - widened, 0.0)
+        rise = superflux_rise(bands, self._history[self._slot])  # vs FLUX_LAG_HOPS hops ago
         self._history[self._slot] = bands
         self.bands, self.rise = bands, rise
         self._slot = (self._slot + 1) % FLUX_LAG_HOPS
@@ -92,6 +93,21 @@ class NoveltyFrontEnd:
         self.body_novelty = float(rise[self._body].sum())
         self.snare_novelty = float(rise[self._snare].sum())
         return float(rise.sum() + rise[self._bass].sum())
+
+
+def superflux_rise(
+    bands: npt.NDArray[np.float32], reference: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """How far each log band rose above an earlier frame ``reference``, taken at its maximum
+    over the neighbouring bands, which suppresses vibrato (SuperFlux); 0 where it fell.
+
+    Args:
+        bands, reference: log band energies, ``(..., N_BANDS)`` (one hop, or hops in rows).
+    """
+    widened = reference.copy()
+    np.maximum(widened[..., 1:], reference[..., :-1], out=widened[..., 1:])
+    np.maximum(widened[..., :-1], reference[..., 1:], out=widened[..., :-1])
+    return np.maximum(bands - widened, 0.0)
 
 
 def _mel_edges_hz(fmin_hz: float, fmax_hz: float, n: int) -> npt.NDArray[np.float64]:

@@ -106,8 +106,7 @@ def front_end_features(mono: npt.NDArray[np.float32], sample_rate: int) -> npt.N
     out = np.empty((n, 2 * len(front_end.bands)), np.float32)
     for i in range(n):
         front_end.process(np.ascontiguousarray(mono[i * DEFAULT_HOP : (i + 1) * DEFAULT_HOP]))
-        out[i, : len(front_end.bands)] = front_end.bands
-        out[i, len(front_end.bands) :] = front_end.rise
+        out[i] = front_end.features
     return out
 
 

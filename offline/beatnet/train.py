@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from livedance.audio.novelty import FLUX_LAG_HOPS, N_BANDS
+from livedance.audio.novelty import FLUX_LAG_HOPS, N_BANDS, superflux_rise
 from offline.beatnet.data import DEFAULT_DATA_DIR, SEED0, Example, build, load
 
 log = logging.getLogger(__name__)
@@ -55,11 +55,7 @@ def augment(bands: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.NDA
     if rng.random() < 0.3:
         energy = energy + rng.exponential(rng.uniform(0.0, 0.3), size=energy.shape)
     logs = np.log1p(energy).astype(np.float32)
-    ref = logs[:-FLUX_LAG_HOPS]
-    widened = ref.copy()
-    np.maximum(widened[:, 1:], ref[:, :-1], out=widened[:, 1:])
-    np.maximum(widened[:, :-1], ref[:, 1:], out=widened[:, :-1])
-    rise = np.maximum(logs[FLUX_LAG_HOPS:] - widened, 0.0)
+    rise = superflux_rise(logs[FLUX_LAG_HOPS:], logs[:-FLUX_LAG_HOPS])
     return np.concatenate([logs[FLUX_LAG_HOPS:], rise], axis=1)
 
 
