@@ -204,13 +204,13 @@ def find_structure(
     analyses = [lines.analyze_lags(frames, per_beat=per_beat, shift=s) for s in shifts]
     found = lines.find_lines(analyses, per_beat=per_beat, beat_period_s=period_s, bar_phase=phase)
     kept = sections.select_lines(found)
-    novelty = _novelty(chroma, feats.timbre, grid_times_s, frame_rate_hz=frame_rate_hz,
-                       half_width=min_beats)  # fmt: skip
+    per_grid_beat = _novelty_features(chroma, feats.timbre, grid_times_s, frame_rate_hz)
+    novelty = selfsim.foote_novelty(per_grid_beat, half_width=min_beats)
     if float(np.median(novelty)) < boundaries.SNAP_MAX_MEDIAN:
         # a recording: its parts change inside too, at their phrases; a wider kernel peaks
         # where the sections change
-        novelty = _novelty(chroma, feats.timbre, grid_times_s, frame_rate_hz=frame_rate_hz,
-                           half_width=round(RECORDING_KERNEL_SECTIONS * min_beats))  # fmt: skip
+        wide = round(RECORDING_KERNEL_SECTIONS * min_beats)
+        novelty = selfsim.foote_novelty(per_grid_beat, half_width=wide)
     unmarked = sections.unmarked_lines(kept, novelty, min_section_beats=min_beats)
     shaping = [line for line in kept if line not in unmarked]
     n_grid = len(grid_times_s) - 1
@@ -301,15 +301,11 @@ def bar_phase(
     return beats.bar_phase(change), likeliest
 
 
-def _novelty(
-    chroma: FloatArray,
-    timbre: FloatArray,
-    grid_times_s: FloatArray,
-    *,
-    frame_rate_hz: float,
-    half_width: int,
+def _novelty_features(
+    chroma: FloatArray, timbre: FloatArray, grid_times_s: FloatArray, frame_rate_hz: float
 ) -> FloatArray:
-    """Foote novelty per grid beat over harmony (chroma) and timbre (MFCC), each standardised."""
+    """Harmony (chroma) and timbre (MFCC) per grid beat, each standardised: what the Foote
+    novelty (`selfsim.foote_novelty`) reads."""
     feats = []
     for x in (chroma, timbre):
         per_beat, _ = selfsim.beat_sync_chroma(
@@ -319,4 +315,4 @@ def _novelty(
             per_beat.std(axis=1, keepdims=True) + 1e-9
         )
         feats.append(z / np.sqrt(len(z)))
-    return selfsim.foote_novelty(np.concatenate(feats), half_width=half_width)
+    return np.concatenate(feats)
