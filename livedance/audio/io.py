@@ -25,6 +25,14 @@ SILENCE_DBFS = -60.0
 """A file whose peak is below this is treated as silent."""
 
 
+def peak_dbfs(samples: npt.NDArray[np.float32]) -> float:
+    """The peak of ``samples`` in dBFS (-inf when empty or all zero); max and min copy nothing."""
+    if samples.size == 0:
+        return float("-inf")
+    peak = max(float(samples.max()), -float(samples.min()))
+    return 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+
+
 @dataclass(frozen=True)
 class Audio:
     """Decoded audio: ``samples`` float32 ``(n_frames, channels)`` in -1..1 at ``sample_rate``."""
@@ -46,8 +54,7 @@ class Audio:
         return np.ascontiguousarray(self.samples.mean(axis=1, dtype=np.float32))
 
     def peak_dbfs(self) -> float:
-        peak = float(np.max(np.abs(self.samples))) if len(self.samples) else 0.0
-        return 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+        return peak_dbfs(self.samples)
 
     def is_silent(self) -> bool:
         return self.peak_dbfs() < SILENCE_DBFS

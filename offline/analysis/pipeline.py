@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
-from livedance.audio.io import SILENCE_DBFS, Audio, content_sha256, load_audio
+from livedance.audio.io import SILENCE_DBFS, Audio, content_sha256, load_audio, peak_dbfs
 from livedance.errors import LivedanceError
 from livedance.songplan import AudioIdentity, SongPlan
 from offline.analysis import beats, features, sections, structure
@@ -92,9 +92,7 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
     mono = audio.mono()  # once: the resampling and the live tracker both read it
     y = librosa.resample(mono, orig_sr=audio.sample_rate, target_sr=sr).astype(np.float32)
     warnings: list[str] = []
-    # the mono mix is all the analysis hears (and max/min, unlike abs, copies nothing)
-    peak = max(float(mono.max()), -float(mono.min()))
-    if peak <= 0 or 20.0 * np.log10(peak) < SILENCE_DBFS:
+    if peak_dbfs(mono) < SILENCE_DBFS:  # the mono mix is all the analysis hears
         grid = beats.default_grid(audio.duration_s)
         warnings.append(
             f"the audio is silent (peak {audio.peak_dbfs():.0f} dBFS): using a steady"
