@@ -116,8 +116,7 @@ def place_boundaries(
             clusters.append([b])
     weight = {max(c, key=lambda b: votes[b]): sum(votes[b] for b in c) for c in clusters}
     inner = [b for b in weight if BOUNDARY_TOLERANCE_BEATS < b < n_beats - BOUNDARY_TOLERANCE_BEATS]
-    agreement = _novelty_agreement(inner, peaks or {})
-    if peaks is not None and agreement < NOVELTY_AGREEMENT:
+    if peaks is not None and not _novelty_agrees(inner, peaks):
         log.debug("the novelty peaks miss the line ends: boundaries from the lines alone")
         peaks = None
 
@@ -146,8 +145,8 @@ def place_boundaries(
     return _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
 
 
-def _novelty_agreement(line_ends: list[int], peaks: dict[int, float]) -> float:
-    """The share of line ends with a novelty peak near them (1 without line ends).
+def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
+    """Whether most line ends have a novelty peak near them (or there are no line ends).
 
     In recordings the music changes where a repeat starts or ends, and the novelty peaks there.
     In music whose sections differ only in their chords and tune, changes inside a section (a
@@ -155,12 +154,12 @@ def _novelty_agreement(line_ends: list[int], peaks: dict[int, float]) -> float:
     a section ends.
     """
     if not line_ends:
-        return 1.0
+        return True
     near = sum(
         any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS and h >= NOVELTY_PEAK for p, h in peaks.items())
         for b in line_ends
     )
-    return near / len(line_ends)
+    return near / len(line_ends) >= NOVELTY_AGREEMENT
 
 
 def _snap_to_peaks(weight: dict[int, float], peaks: dict[int, float]) -> dict[int, float]:
