@@ -98,7 +98,7 @@ def _song_plan_beats(song: str, *, use_cache: bool) -> dict[str, Any] | None:
     }
 
 
-def _causal_beats(audio: Any, tempo: Any, activation: Any = "auto") -> dict[str, Any]:
+def _causal_beats(audio: Any, tempo: Any, activation: Any) -> dict[str, Any]:
     """Run the live tracker and stage hop by hop over the file; every beat a move starts on."""
     from livedance.show.stage import dance_causally
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from livedance.audio.activation import ACTIVATION_MODES
 from livedance.audio.temporange import PRESETS, TempoRange, tempo_range
 from livedance.cli.args import float_above, float_in, int_in
 from livedance.control.options import offset_ms
@@ -163,7 +164,7 @@ def add_activation_option(p: argparse.ArgumentParser) -> None:
     """--beat-activation: what the live tracker folds (`livedance.audio.activation`)."""
     p.add_argument(
         "--beat-activation",
-        choices=("auto", "learned", "handcrafted"),
+        choices=ACTIVATION_MODES,
         default="handcrafted",
         help="the live tracker's onset signal: the learned beat network (models/beatnet.onnx), "
         "the handcrafted spectral flux (default), or auto (learned when the model is there)",
