@@ -150,6 +150,9 @@ def make_composed_example(index: int, out_dir: Path) -> Path:
     instrument sounds than the soundfont's), seed ``COMPOSED_SEED0 + index``; its .npz."""
     from livedance.audio.composer import compose_song
 
+    npz_path = out_dir / f"composed-{COMPOSED_SEED0 + index}.npz"
+    if npz_path.exists():
+        return npz_path
     rng = np.random.default_rng(COMPOSED_SEED0 + index)
     bpm = float(np.round(rng.uniform(64, 176), 1))
     ramp = rng.random() < 0.2
@@ -161,9 +164,6 @@ def make_composed_example(index: int, out_dir: Path) -> Path:
         seed=COMPOSED_SEED0 + index,
         drums=bool(rng.random() > 0.2),
     )
-    npz_path = out_dir / f"composed-{COMPOSED_SEED0 + index}.npz"
-    if npz_path.exists():
-        return npz_path
     sr = song.audio.sample_rate
     features = front_end_features(song.audio.mono(), sr)
     frames = beat_frame(song.beat_times_s, sr / DEFAULT_HOP)
