@@ -52,12 +52,18 @@ class ScaledRenderer:
         self.name = inner.name
         self.width_px = int(width_px)
         self.height_px = int(height_px or width_px)
+        self._room: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]] | None = None
+        """The inner model's room and its scaled copy (scaled once, not each time it is read)."""
 
     @property
     def room_plate(self) -> npt.NDArray[np.uint8] | None:
         """The inner model's room at the display size, when it has one (see `NeuralRenderer`)."""
         room = getattr(self.inner, "room_plate", None)
-        return None if room is None else self._scale(room)
+        if room is None:
+            return None
+        if self._room is None or self._room[0] is not room:
+            self._room = (room, self._scale(room))
+        return self._room[1]
 
     def render(self, poses: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
         return np.stack([self._scale(f) for f in self.inner.render(poses)])

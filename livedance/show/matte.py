@@ -124,6 +124,8 @@ class PlateMatte:
         self.plate: npt.NDArray[np.float32] | None = None
         self.seen: npt.NDArray[np.uint8] | None = None
         """255 where the room has been seen."""
+        self._room: Image | None = None
+        """The known room the plate was last made from."""
 
     def __call__(self, frame: Image, pose: Pose, room: Image | None = None) -> Image:
         """The matte of ``frame`` (BGR) around ``pose``, against ``room`` when it is known."""
@@ -131,10 +133,13 @@ class PlateMatte:
         body = body_matte(pose, w, h)
         pixels = frame.astype(np.float32)
         if room is not None:
-            if room.shape != frame.shape:
-                room = np.asarray(cv2.resize(room, (w, h), interpolation=cv2.INTER_AREA))
-            self.plate, self.seen = room.astype(np.float32), np.full((h, w), 255, np.uint8)
+            if self._room is not room or self.plate is None or self.plate.shape != frame.shape:
+                self._room = room  # the same room every frame: made a plate once
+                if room.shape != frame.shape:
+                    room = np.asarray(cv2.resize(room, (w, h), interpolation=cv2.INTER_AREA))
+                self.plate, self.seen = room.astype(np.float32), np.full((h, w), 255, np.uint8)
             return self._keep(body, pixels)
+        self._room = None  # learning changes the plate: a known room must be made again
         if self.plate is None or self.plate.shape != pixels.shape:
             self.plate = pixels.copy()
             self.seen = np.zeros((h, w), np.uint8)
