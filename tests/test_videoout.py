@@ -236,23 +236,48 @@ def test_the_body_matte_covers_the_dancer_and_nothing_far_from_it() -> None:
     assert not matte.body_matte(np.zeros((18, 3), np.float32), 64, 64).any(), "no pose: clear"
 
 
+SHIRT_BGR = (40, 170, 220)
+
+
+def _person(pose: np.ndarray, size_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """A stand-in for a generated person, drawn here and not with the matte's own code: the
+    stick figure's coloured limbs drawn a quarter of the torso thick, over a filled shirt (the
+    shoulders-to-hips quadrilateral). Returns the BGR drawing on black and the shirt's mask."""
+    xy = np.round(pose[:, :2] * size_px).astype(np.int32)
+    torso_px = float(np.linalg.norm(xy[1] - (xy[8] + xy[11]) / 2))
+    shirt = np.zeros((size_px, size_px), np.uint8)
+    cv2.fillConvexPoly(shirt, cv2.convexHull(xy[[2, 5, 11, 8]]), 255)
+    drawn = np.zeros((size_px, size_px, 3), np.uint8)
+    drawn[shirt > 0] = SHIRT_BGR
+    sticks = StickRenderer(size_px).render(pose[None])[0]
+    limbs = cv2.dilate(sticks, np.ones((3, 3), np.uint8), iterations=max(1, round(torso_px / 16)))
+    drawn = np.where((limbs.max(axis=2) > 0)[..., None] & (shirt == 0)[..., None], limbs, drawn)
+    return drawn, shirt > 0
+
+
+def _room_inside(body: np.ndarray, figure: np.ndarray) -> np.ndarray:
+    """The room inside the body matte, more than 3 px from the person (nearer, the matte closes
+    gaps narrower than its closing kernel on purpose)."""
+    near = cv2.dilate(figure.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    return (body > 250) & ~near
+
+
 def test_the_plate_matte_learns_the_room_and_keeps_only_the_dancer() -> None:
-    """A generator paints a room around the dancer: sticks over a fixed textured room stand in
-    for it. Once the room has been seen beside the moving dancer, the matte drops the room
-    inside the body matte and keeps the figure."""
+    """A generator paints a room around the dancer: a drawn person over a fixed textured room
+    stands in for it. Once the room has been seen beside the moving dancer, the matte drops the
+    room inside the body matte and keeps the person."""
     rng = np.random.default_rng(0)
-    room = cv2.GaussianBlur(rng.integers(40, 200, (128, 128, 3), dtype=np.uint8), (0, 0), 2)
+    room = cv2.GaussianBlur(rng.integers(40, 200, (256, 256, 3), dtype=np.uint8), (0, 0), 2)
     timeline = _timeline()
     plate = matte.PlateMatte()
-    sticks = StickRenderer(128)
-    for k in range(90):
+    for k in range(111):
         pose = timeline.pose_at(k / 30)
-        drawn = sticks.render(pose[None])[0]
-        figure = drawn.max(axis=2) > 100
+        drawn, _ = _person(pose, 256)
+        figure = drawn.max(axis=2) > 0
         frame = np.where(figure[..., None], drawn, room)
         alpha = plate(frame, pose)
-    body = matte.body_matte(pose, 128, 128)
-    room_inside = (body > 250) & (drawn.max(axis=2) == 0) & (plate.seen > 0)
+    body = matte.body_matte(pose, 256, 256)
+    room_inside = _room_inside(body, figure) & (plate.seen > 0)
     assert room_inside.sum() > 100
     assert alpha[room_inside].mean() < 0.25 * 255, "the room inside the body matte is dropped"
     assert (alpha[figure] > 200).mean() > 0.9, "the dancer stays opaque"
@@ -263,24 +288,44 @@ def test_a_known_room_makes_the_first_frame_matte_tight() -> None:
     """A background-plate model's room is known from its first frame (issue 19): the matte drops
     the room inside the body matte at once, where a learnt plate still keeps all of it."""
     rng = np.random.default_rng(1)
-    room = cv2.GaussianBlur(rng.integers(40, 200, (128, 128, 3), dtype=np.uint8), (0, 0), 2)
+    room = cv2.GaussianBlur(rng.integers(40, 200, (256, 256, 3), dtype=np.uint8), (0, 0), 2)
     pose = _timeline().pose_at(0.5)
-    drawn = StickRenderer(128).render(pose[None])[0]
-    figure = drawn.max(axis=2) > 100
-    image = np.where(figure[..., None], drawn, room)
-    frame = ShowFrame(image=image, slot=0, on_time=True, pose=pose)
-    body = matte.body_matte(pose, 128, 128)
-    room_inside = (body > 250) & (drawn.max(axis=2) == 0)
+    drawn, _ = _person(pose, 256)
+    figure = drawn.max(axis=2) > 0
+    frame = ShowFrame(
+        image=np.where(figure[..., None], drawn, room), slot=0, on_time=True, pose=pose
+    )
+    body = matte.body_matte(pose, 256, 256)
+    room_inside = _room_inside(body, figure)
     assert room_inside.sum() > 100
     learnt = FrameConverter(parse_output("shm:x"), Background)(frame)[..., 3]
     assert learnt[room_inside].mean() > 200, "a first frame: nothing learnt yet"
-    big_room = cv2.resize(room, (256, 256), interpolation=cv2.INTER_CUBIC)  # a scaled show
+    big_room = cv2.resize(room, (512, 512), interpolation=cv2.INTER_CUBIC)  # a scaled show
     for known in (room, big_room):
         alpha = FrameConverter(parse_output("shm:x"), lambda r=known: Background(room=r))(frame)
         alpha = alpha[..., 3]
         assert alpha[room_inside].mean() < 0.25 * 255, "the known room is dropped at once"
         assert (alpha[figure] > 200).mean() > 0.9, "the dancer stays opaque"
         assert not alpha[body == 0].any()
+
+
+def test_a_room_that_learnt_the_shirt_leaves_no_hole_in_the_dancer() -> None:
+    """A plate model's room can hold its person's shirt where that person always stood (the
+    default dancer's does, at the chest and hips): the frame matches the room there, yet the
+    dancer must stay opaque, not show the mixer's layer below through the chest."""
+    rng = np.random.default_rng(2)
+    room = cv2.GaussianBlur(rng.integers(40, 200, (256, 256, 3), dtype=np.uint8), (0, 0), 2)
+    pose = _timeline().pose_at(0.5)
+    drawn, shirt = _person(pose, 256)
+    figure = drawn.max(axis=2) > 0
+    image = np.where(figure[..., None], drawn, room)
+    learnt_shirt = room.copy()
+    learnt_shirt[shirt] = SHIRT_BGR  # the plate holds the shirt wherever it is
+    frame = ShowFrame(image=image, slot=0, on_time=True, pose=pose)
+    alpha = FrameConverter(parse_output("shm:x"), lambda: Background(room=learnt_shirt))(frame)
+    assert (alpha[..., 3][shirt] > 200).mean() > 0.97, "no hole where the room learnt the shirt"
+    room_inside = _room_inside(matte.body_matte(pose, 256, 256), figure)
+    assert alpha[..., 3][room_inside].mean() < 0.25 * 255, "and the room around it still drops"
 
 
 def test_blackout_and_freeze_reach_the_matte() -> None:
