@@ -136,6 +136,7 @@ def build_sections(
     n_beats: int,
     min_section_beats: int,
     novelty: npt.NDArray[np.float64] | None = None,
+    sharp: bool | None = None,
 ) -> list[BeatSection]:
     """Section list over beats ``0..n_beats`` from the kept repeat lines and the novelty curve.
 
@@ -146,14 +147,17 @@ def build_sections(
         novelty: Foote novelty per beat (``n_beats`` values, peak 1), if measured: its peaks
             are boundaries where no line says anything, and the evidence a cut inside a
             repeated stretch needs.
+        sharp: whether the song's novelty is a recording's (`boundaries.is_sharp`, measured on
+            the narrow kernel); None measures it on ``novelty``.
 
     Returns:
         Sections in time order; a repeat points at the first section of its group.
     """
     peaks = None if novelty is None else novelty_peaks(novelty, min_distance=min_section_beats // 2)
     bounds = place_boundaries(
-        lines, n_beats=n_beats, min_section_beats=min_section_beats, peaks=peaks, novelty=novelty
-    )
+        lines, n_beats=n_beats, min_section_beats=min_section_beats, peaks=peaks,
+        novelty=novelty, sharp=sharp,
+    )  # fmt: skip
     spans = list(itertools.pairwise(bounds))
     edges: dict[int, list[tuple[int, int, int]]] = {i: [] for i in range(len(spans))}
     for line in lines:

@@ -206,7 +206,9 @@ def find_structure(
     kept = sections.select_lines(found)
     per_grid_beat = _novelty_features(chroma, feats.timbre, grid_times_s, frame_rate_hz)
     novelty = selfsim.foote_novelty(per_grid_beat, half_width=min_beats)
-    if float(np.median(novelty)) < boundaries.SNAP_MAX_MEDIAN:
+    # one decision, on the narrow kernel, for the kernel and for the boundaries
+    recording = boundaries.is_sharp(novelty)
+    if recording:
         # a recording: its parts change inside too, at their phrases; a wider kernel peaks
         # where the sections change
         wide = round(RECORDING_KERNEL_SECTIONS * min_beats)
@@ -215,8 +217,9 @@ def find_structure(
     shaping = [line for line in kept if line not in unmarked]
     n_grid = len(grid_times_s) - 1
     on_grid = sections.build_sections(
-        shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty
-    )
+        shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty,
+        sharp=recording,
+    )  # fmt: skip
     dropped: list[tuple[lines.RepeatLine, str]] = []
     for _ in range(MAX_REBUILDS):
         # A line that made no repeated section must not cut the sections either: its ends
@@ -228,8 +231,9 @@ def find_structure(
         dropped += [(line, f"{note} (left out)") for line, note in failed]
         shaping = [line for line, note in zip(shaping, outcomes, strict=True) if not note]
         on_grid = sections.build_sections(
-            shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty
-        )
+            shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty,
+            sharp=recording,
+        )  # fmt: skip
     notes = (
         sections.line_outcomes(shaping, on_grid)
         + [note for _, note in dropped]
