@@ -11,12 +11,14 @@ import numpy as np
 from offline.analysis.boundaries import _reconcile
 from offline.analysis.lines import RepeatLine
 from offline.analysis.sections import (
+    BeatSection,
     build_sections,
     line_outcomes,
     select_lines,
     to_sections,
     unmarked_lines,
 )
+from offline.analysis.structure import to_beats
 
 
 def _line(start: int, end: int, lag: int, strength: float = 0.2) -> RepeatLine:
@@ -105,3 +107,15 @@ def test_a_cut_inside_one_copy_of_a_repeat_only_is_undone_or_matched() -> None:
     assert _reconcile(bounds, dict(weight), [line], changes, **args) == [
         0, 13, 24, 36, 49, 60, 72, 88
     ]  # fmt: skip
+
+
+def test_a_repeat_whose_bound_came_out_early_keeps_its_lines_lag() -> None:
+    """V C V at 0.5 s beats, the line of V at lag 100 beats (50 s); V' came out two beats
+    early (beat 98, before its lag allows a source): its lag is still the line's 50 s, not the
+    49 s between the two section starts."""
+    grid = np.arange(141) * 0.5
+    on_grid = [BeatSection(0, 40, "A"), BeatSection(40, 98, "B"),
+               BeatSection(98, 140, "A", repeats=0, lag_beats=100)]  # fmt: skip
+    moved = to_beats(on_grid, grid, grid)
+    assert moved[2].repeats == 0 and moved[2].lag_s == 50.0
+    assert to_sections(moved, grid)[2].lag_s == 50.0

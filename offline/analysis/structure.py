@@ -269,10 +269,14 @@ def to_beats(
         kept[i] = len(out)
         repeats = None if s.repeats is None else kept.get(s.repeats)
         lag_s = None
-        if repeats is not None and s.lag_beats is not None and s.start_beat >= s.lag_beats:
+        # at the section's start (where the tempo ramps, the lag in seconds is that of the
+        # starts), or at its first beat that has a source: a section whose bound came out a
+        # beat or two early starts before its lag allows
+        at = s.start_beat if s.lag_beats is None else max(s.start_beat, s.lag_beats)
+        if repeats is not None and s.lag_beats is not None and at < s.end_beat:
             # measured on the grid, where the repeat is a line: the tracked beats of the two
             # occurrences may sit differently
-            lag_s = float(grid_times_s[s.start_beat] - grid_times_s[s.start_beat - s.lag_beats])
+            lag_s = float(grid_times_s[at] - grid_times_s[at - s.lag_beats])
         out.append(
             dataclasses.replace(
                 s,
