@@ -119,3 +119,12 @@ def test_a_repeat_whose_bound_came_out_early_keeps_its_lines_lag() -> None:
     moved = to_beats(on_grid, grid, grid)
     assert moved[2].repeats == 0 and moved[2].lag_s == 50.0
     assert to_sections(moved, grid)[2].lag_s == 50.0
+
+
+def test_a_section_repeats_through_a_line_that_fades_in_late() -> None:
+    """A B A' (16, 24, 16 beats): the line of A' starts 6 beats late, where the music before
+    the two copies differs, but covers the rest of A' and both of A's bounds lie its lag earlier:
+    A' repeats A."""
+    line = _line(46, 56, 40)
+    sections = [BeatSection(0, 16, "A"), BeatSection(16, 40, "B"), BeatSection(40, 56, "C")]
+    assert line_outcomes([line], sections) == [None]

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 ADJACENT = 0.75
 """A line at least this fraction of its lag long runs on from its source (x x, not x ... x)."""
 
+LINE_SUPPORT = 0.5
+"""A section repeats through a line covering more than this share of it, when both its bounds
+lie ``lag`` after those of another section: a repeat's line fades in late where the music before
+its two copies differs (a quarter of a verse, seen), and the bounds say the rest."""
+
 LOOP_OVERLAP = 0.8
 """A line whose lag is under this fraction of its length overlaps its source: a loop."""
 
@@ -235,12 +240,13 @@ def to_sections(
 def _line_edges(line: RepeatLine, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """(j, i) for each span j the line covers whose image ``lag`` earlier is span i.
 
-    Ends match within ``BOUNDARY_TOLERANCE_BEATS`` or an eighth of the span, whichever is more.
+    The line must cover most of span j (`LINE_SUPPORT`); ends match within
+    ``BOUNDARY_TOLERANCE_BEATS`` or an eighth of the span, whichever is more.
     """
     out = []
     for j, (s0, s1) in enumerate(spans):
         overlap = min(s1, line.end_beat) - max(s0, line.start_beat)
-        if overlap < 0.75 * (s1 - s0):
+        if overlap <= LINE_SUPPORT * (s1 - s0):
             continue
         tol = max(BOUNDARY_TOLERANCE_BEATS, round(IMPLIED_TOLERANCE * (s1 - s0)))
         for i, (r0, r1) in enumerate(spans):
