@@ -31,6 +31,8 @@ import mir_eval
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the tree this script is in, before an installed livedance of another checkout
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 from realset.arrange import DEV as ARRANGED_DEV
 from realset.arrange import TUNING as ARRANGED_TUNING
 from realset.arrange import UNSEEN as ARRANGED_UNSEEN

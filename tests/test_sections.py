@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from offline.analysis.boundaries import _reconcile
 from offline.analysis.lines import RepeatLine
 from offline.analysis.sections import (
+    BeatSection,
     build_sections,
     line_outcomes,
     select_lines,
     to_sections,
     unmarked_lines,
 )
+from offline.analysis.structure import to_beats
 
 
 def _line(start: int, end: int, lag: int, strength: float = 0.2) -> RepeatLine:
@@ -75,3 +78,53 @@ def test_a_repeats_lag_is_the_lag_of_its_music_not_of_its_section_starts() -> No
     beat_times_s = np.arange(189) * 0.5
     sections = to_sections(found, beat_times_s)
     assert sections[found.index(b_again)].lag_s == 53.0
+
+
+def test_a_repeats_bounds_go_to_the_change_in_the_music_not_to_the_lines_blurred_ends() -> None:
+    """Intro, A, B, A, outro (10, 24, 8, 24, 14 beats): the line of A's return fades in two
+    beats late at both copies, where the music before them differs; the recording's novelty
+    peaks exactly where the sections change, so A and A' start there, a lag apart."""
+    line = _line(44, 66, 32)  # source 12..34; A truly starts at 10 and at 42
+    changes = _novelty(80, {10: 0.8, 34: 0.9, 42: 0.7, 66: 1.0})
+    found = build_sections([line], n_beats=80, min_section_beats=8, novelty=changes)
+    assert [(s.start_beat, s.label, s.repeats) for s in found] == [
+        (0, "A", None), (10, "B", None), (34, "C", None), (42, "B", 1), (66, "D", None)
+    ]  # fmt: skip
+
+
+def test_a_cut_inside_one_copy_of_a_repeat_only_is_undone_or_matched() -> None:
+    """V C V C (13, 23, 13, 23 beats), the line of "V C" at lag 36: a cut 11 beats into the
+    first C and one 8 beats into the second cannot both stand (the line says they are the same
+    music). Without a change in the music at either's image both go; with one at the image of
+    the first, the second moves there."""
+    line = _line(36, 72, 36)
+    changes = {13: 0.9, 36: 1.0, 49: 0.9, 72: 0.9}
+    bounds = [0, 13, 24, 36, 49, 57, 72, 88]
+    weight = {b: 0.2 for b in bounds} | {0: float("inf"), 88: float("inf")}
+    args = dict(n_beats=88, min_section_beats=8)
+    assert _reconcile(bounds, dict(weight), [line], changes, **args) == [0, 13, 36, 49, 72, 88]
+    changes[60] = 0.6  # the music changes at the first cut's image too
+    assert _reconcile(bounds, dict(weight), [line], changes, **args) == [
+        0, 13, 24, 36, 49, 60, 72, 88
+    ]  # fmt: skip
+
+
+def test_a_repeat_whose_bound_came_out_early_keeps_its_lines_lag() -> None:
+    """V C V at 0.5 s beats, the line of V at lag 100 beats (50 s); V' came out two beats
+    early (beat 98, before its lag allows a source): its lag is still the line's 50 s, not the
+    49 s between the two section starts."""
+    grid = np.arange(141) * 0.5
+    on_grid = [BeatSection(0, 40, "A"), BeatSection(40, 98, "B"),
+               BeatSection(98, 140, "A", repeats=0, lag_beats=100)]  # fmt: skip
+    moved = to_beats(on_grid, grid, grid)
+    assert moved[2].repeats == 0 and moved[2].lag_s == 50.0
+    assert to_sections(moved, grid)[2].lag_s == 50.0
+
+
+def test_a_section_repeats_through_a_line_that_fades_in_late() -> None:
+    """A B A' (16, 24, 16 beats): the line of A' starts 6 beats late, where the music before
+    the two copies differs, but covers the rest of A' and both of A's bounds lie its lag earlier:
+    A' repeats A."""
+    line = _line(46, 56, 40)
+    sections = [BeatSection(0, 16, "A"), BeatSection(16, 40, "B"), BeatSection(40, 56, "C")]
+    assert line_outcomes([line], sections) == [None]

@@ -3,7 +3,9 @@
 The benchmark songs of `benchmarks/bench_analysis.py` for song structure (the ``song.wav
 --analyze--> song plan`` step), in three parts: ``TUNING`` (tune freely), ``DEV`` (the first
 held-out part, looked at once its figures were in: now tuned on too) and ``UNSEEN`` (drawn from a
-seed by `draw_arrangements`, never tuned on, reported apart).
+seed by `draw_arrangements`, never tuned on, reported apart). Tuning and dev each hold five songs
+written by hand and two batches drawn like the unseen part (every form, other seeds, other
+transpositions), so what is tuned on varies as much as what is not.
 
 The synthesized benchmark songs are chord progressions on the project's own drum kit; real music
 is denser, its sections are not built from four-bar chord loops, and its timbre changes. These
@@ -81,7 +83,7 @@ class Arrangement:
     shifts: dict[int, int] = field(default_factory=dict)
 
 
-TUNING = (
+TUNING_HAND = (
     Arrangement("t1-ABACB", "ABACB", {"A": Part("fishin", 10.0, 20.0),
                                       "B": Part("vibe", 5.0, 16.0),
                                       "C": Part("dnb", 2.0, 12.0)}),
@@ -98,9 +100,9 @@ TUNING = (
                                     "C": Part("vibe", 20.0, 10.0),
                                     "D": Part("dnb", 5.0, 18.0)}),
 )  # fmt: skip
-"""The part the section finder may be tuned on."""
+"""The part the section finder was first tuned on, written by hand."""
 
-DEV = (
+DEV_HAND = (
     Arrangement("h1-ABACB", "ABACB", {"A": Part("vibe", 12.0, 18.0),
                                       "B": Part("fishin", 25.0, 24.0),
                                       "C": Part("demo", 50.0, 10.0)}),
@@ -116,8 +118,8 @@ DEV = (
                                     "C": Part("demo", 64.0, 16.0),
                                     "D": Part("vibe", 8.0, 32.0)}),
 )  # fmt: skip
-"""The first held-out part: reported once untuned (analysis version 9: 7/9 repeats, boundary
-F (3 s) 0.62), then looked at and tuned on: the development part."""
+"""The first held-out part, written by hand: reported once untuned (analysis version 9: 7/9
+repeats, boundary F (3 s) 0.62), then looked at and tuned on: the development part."""
 
 UNSEEN_SEED = 1717
 """Seed of the unseen part's draw (`draw_arrangements`)."""
@@ -185,8 +187,45 @@ def draw_arrangements(
     return tuple(out)
 
 
-UNSEEN = draw_arrangements(UNSEEN_SEED, UNSEEN_FORMS, avoid=TUNING + DEV)
-"""Drawn once after all tuning on ``TUNING`` and ``DEV``; never tuned on, reported apart."""
+UNSEEN = draw_arrangements(UNSEEN_SEED, UNSEEN_FORMS, avoid=TUNING_HAND + DEV_HAND)
+"""Drawn once after all tuning on the hand-written parts; never tuned on, reported apart. Its
+draw avoids only the hand-written parts, so the drawn songs added to tuning and dev below leave it
+exactly as it was."""
+
+DRAWN_FORMS = (
+    (("ABACB", {}), ("ABCAB", {}), ("AABA", {}), ("VCVCC", {4: 2}), ("ABCD", {}),
+     ("IABAO", {}), ("VCVCBC", {5: -1})),
+    (("ABACB", {}), ("ABCAB", {}), ("AABA", {}), ("VCVCC", {4: -1}), ("ABCD", {}),
+     ("IABAO", {}), ("VCVCBC", {5: 3})),
+)  # fmt: skip
+"""Forms of each drawn batch of tuning and dev songs: every form of the unseen part, the last
+chorus transposed by other steps (up and down, 1 to 3 semitones)."""
+
+TUNING_SEEDS = (2101, 2102)
+"""Seeds of the drawn tuning batches (one per `DRAWN_FORMS` entry); never `UNSEEN_SEED`."""
+
+DEV_SEEDS = (2201, 2202)
+"""Seeds of the drawn dev batches."""
+
+
+def _drawn(prefix: str, seeds: tuple[int, ...], avoid: tuple[Arrangement, ...]) -> tuple:
+    """Batches of songs drawn like the unseen part's, named ``<prefix><seed>-<n><form>``, their
+    segments kept away from those of ``avoid`` (the unseen part's music stays unheard)."""
+    out: tuple[Arrangement, ...] = ()
+    for seed, forms in zip(seeds, DRAWN_FORMS, strict=True):
+        named = tuple(
+            (f"{prefix}{seed}-{i + 1}{form}", form, shifts)
+            for i, (form, shifts) in enumerate(forms)
+        )
+        out += draw_arrangements(seed, named, avoid=avoid + out)
+    return out
+
+
+TUNING = TUNING_HAND + _drawn("t", TUNING_SEEDS, UNSEEN + TUNING_HAND + DEV_HAND)
+"""The part the section finder may be tuned on: the hand-written songs and drawn batches."""
+
+DEV = DEV_HAND + _drawn("h", DEV_SEEDS, UNSEEN + TUNING + DEV_HAND)
+"""The development part: checked after tuning on ``TUNING``, tuned on too since."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +284,8 @@ def arrange(
         first = int(np.argmin(np.abs(beat_times_s - part.start_s)))
         period_s = float(np.median(np.diff(beat_times_s)))
         n_beats = max(1, round(part.length_s / period_s))
+        # a segment drawn near the recording's end starts earlier rather than shrink
+        first = max(0, min(first, len(beat_times_s) - 1 - n_beats))
         last = min(first + n_beats, len(beat_times_s) - 1)
         i0, i1 = (round(float(beat_times_s[b]) * SR) for b in (first, last))
         if not 7.5 <= (i1 - i0) / SR <= 32.5:

@@ -7,8 +7,11 @@ of a Foote novelty curve place them, when the curve marks the lines' ends (it do
 recordings; in music whose sections differ only in chords and tune it does not). A boundary
 inside a repeated stretch needs evidence of its own, a line end or a change in the music: in
 A B C A B, "A B" comes back as one piece, and only the change where A ends cuts it (or C's
-length, where the music is not calm there). Boundaries are mirrored through the lines, and
-sections shorter than the minimum merged away.
+length, where the music is not calm there). Boundaries are mirrored through the lines, sections
+shorter than the minimum merged away, and the cuts inside a line's two copies made to agree
+(`_reconcile`). In a recording (`is_sharp`) a line end near a clear novelty peak moves onto it:
+the peak marks the change to the beat, the line's end is blurred where the music before or after
+its two copies differs.
 """
 
 from __future__ import annotations
@@ -66,6 +69,14 @@ NOVELTY_UNIT_CUT = 0.5
 """... and this high, near a cut at the length of a section that does not repeat, confirms it."""
 
 
+def is_sharp(novelty: npt.NDArray[np.float64] | None) -> bool:
+    """Whether a novelty curve is a recording's: sharp peaks where its sections change, low in
+    between (median under `SNAP_MAX_MEDIAN` of its highest peak). Measured once per song, on the
+    narrow kernel (`structure.find_structure`), and the answer passed on: the wide kernel a
+    recording then gets is smoother, and its median would answer differently."""
+    return novelty is not None and len(novelty) > 0 and float(np.median(novelty)) < SNAP_MAX_MEDIAN
+
+
 def novelty_peaks(novelty: npt.NDArray[np.float64], *, min_distance: int) -> dict[int, float]:
     """Local maxima of the novelty curve at least ``NOVELTY_FLOOR`` high, ``min_distance`` apart.
 
@@ -91,6 +102,7 @@ def place_boundaries(
     min_section_beats: int,
     peaks: dict[int, float] | None,
     novelty: npt.NDArray[np.float64] | None = None,
+    sharp: bool | None = None,
 ) -> list[int]:
     """Beat indices of section boundaries.
 
@@ -98,6 +110,8 @@ def place_boundaries(
     music; short sections merged away. Inside a repeated stretch a boundary needs evidence of
     its own: a line end, or a novelty peak (a long repeated stretch is cut at its strong peaks,
     or at the length of a section that does not repeat where a peak is near that cut).
+    ``sharp`` says whether the song's novelty is a recording's (`is_sharp`); None measures it
+    on ``novelty``.
     """
     votes: dict[int, float] = {}
     for line in lines:
@@ -120,10 +134,10 @@ def place_boundaries(
         log.debug("the novelty peaks miss the line ends: boundaries from the lines alone")
         peaks = None
 
-    # a recording's novelty: sharp peaks where its sections change, low in between
-    sharp = novelty is not None and float(np.median(novelty)) < SNAP_MAX_MEDIAN
+    if sharp is None:
+        sharp = is_sharp(novelty)
     if peaks is not None and sharp:
-        weight = _snap_to_peaks(weight, peaks)
+        weight = _snap_to_peaks(weight, peaks, min_section_beats=min_section_beats)
     weight[0] = weight[n_beats] = float("inf")
     spans = [s for line in lines for s in ((line.start_beat, line.end_beat), line.source)]
     for b, height in (peaks or {}).items():
@@ -136,13 +150,75 @@ def place_boundaries(
         bounds, lines, peaks, min_section_beats=min_section_beats, calm=_calm(novelty),
         sharp=sharp,
     )  # fmt: skip
-    if not cuts:
-        return bounds
-    weight = {b: weight[b] for b in bounds}
-    for b, w in cuts.items():
-        _add_near(weight, b, w)
-    _mirror(weight, lines, n_beats=n_beats)
-    return _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
+    if cuts:
+        weight = {b: weight[b] for b in bounds}
+        for b, w in cuts.items():
+            _add_near(weight, b, w)
+        _mirror(weight, lines, n_beats=n_beats)
+        bounds = _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
+    return _reconcile(
+        bounds, weight, lines, peaks, n_beats=n_beats, min_section_beats=min_section_beats
+    )
+
+
+def _reconcile(
+    bounds: list[int],
+    weight: dict[int, float],
+    lines: list[RepeatLine],
+    peaks: dict[int, float] | None,
+    *,
+    n_beats: int,
+    min_section_beats: int,
+) -> list[int]:
+    """Boundaries inside a line's two spans made to agree through it.
+
+    A line whose four ends are boundaries says its span plays the sections of its source again,
+    so a boundary inside one is a boundary at the same place inside the other. Merging short
+    sections can keep a boundary while dropping its image (another boundary, from one copy only,
+    stood too near the image): then neither copy matches the other and the line makes no
+    repeat. The image is put back where the music
+    changes there too (a novelty peak or another line's end near it), and the boundary that
+    blocked it goes; without that evidence the lone boundary goes: a cut inside a repeat needs
+    the music to change in both copies.
+    """
+    out = {b: weight.get(b, 0.0) for b in bounds}
+    ends = {b for line in lines for b in (line.start_beat, line.end_beat, *line.source)}
+    clear = {p for p, h in (peaks or {}).items() if h >= NOVELTY_PEAK}
+    for _ in range(3):
+        changed = False
+        for line in lines:
+            target = (line.start_beat, line.end_beat)
+            tol = max(BOUNDARY_TOLERANCE_BEATS, round(IMPLIED_TOLERANCE * line.length_beats))
+            if not all(any(abs(e - o) <= tol for o in out) for e in (*target, *line.source)):
+                continue  # not a repeat of whole sections: it says nothing about their insides
+            for span, other, move in (
+                (line.source, target, line.lag_beats),
+                (target, line.source, -line.lag_beats),
+            ):
+                for b in sorted(out):
+                    image = b + move
+                    if not span[0] + tol < b < span[1] - tol or b not in out:
+                        continue
+                    if any(abs(image - o) <= BOUNDARY_TOLERANCE_BEATS for o in out):
+                        continue
+                    blockers = [
+                        o for o in out
+                        if other[0] < o < other[1] and abs(o - image) < min_section_beats
+                    ]  # fmt: skip
+                    evident = any(
+                        abs(image - e) <= BOUNDARY_TOLERANCE_BEATS for e in (*clear, *ends)
+                    )
+                    if evident:
+                        for o in blockers:
+                            del out[o]
+                        out[image] = 0.5 * out[b]
+                    else:
+                        del out[b]
+                    changed = True
+        if not changed:
+            break
+    out[0] = out[n_beats] = float("inf")
+    return _merge_short(out, n_beats=n_beats, min_section_beats=min_section_beats)
 
 
 def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
@@ -162,13 +238,25 @@ def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
     return near / len(line_ends) >= NOVELTY_AGREEMENT
 
 
-def _snap_to_peaks(weight: dict[int, float], peaks: dict[int, float]) -> dict[int, float]:
+def _snap_to_peaks(
+    weight: dict[int, float], peaks: dict[int, float], *, min_section_beats: int
+) -> dict[int, float]:
     """Line ends moved onto a clear novelty peak within `SNAP_REACH_BEATS` when none is at the
     end itself: where a repeat's first bars resemble their original less (a transposed chorus,
     a fade), its line starts late, though the music changes on the section's first beat."""
     out: dict[int, float] = {}
     for b, w in sorted(weight.items(), key=lambda item: -item[1]):
-        if not any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS for p in peaks):
+        at = [
+            p for p, h in peaks.items()
+            if abs(b - p) <= BOUNDARY_TOLERANCE_BEATS and h >= NOVELTY_PEAK
+            and all(abs(p - o) > BOUNDARY_TOLERANCE_BEATS for o in out)
+            # not so far that a section of the shortest length falls under it
+            and all(abs(p - o) >= min(min_section_beats, abs(b - o)) for o in weight if o != b)
+        ]  # fmt: skip
+        if at:
+            # the peak marks the change to the beat; the line's end is blurred by a beat or two
+            b = min(at, key=lambda p: abs(p - b))
+        elif not any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS for p in peaks):
             near = [
                 p for p, h in peaks.items()
                 if abs(p - b) <= SNAP_REACH_BEATS and h >= NOVELTY_SNAP

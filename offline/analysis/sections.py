@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 ADJACENT = 0.75
 """A line at least this fraction of its lag long runs on from its source (x x, not x ... x)."""
 
+LINE_SUPPORT = 0.5
+"""A section repeats through a line covering more than this share of it, when both its bounds
+lie ``lag`` after those of another section: a repeat's line fades in late where the music before
+its two copies differs (a quarter of a verse, seen), and the bounds say the rest."""
+
 LOOP_OVERLAP = 0.8
 """A line whose lag is under this fraction of its length overlaps its source: a loop."""
 
@@ -136,6 +141,7 @@ def build_sections(
     n_beats: int,
     min_section_beats: int,
     novelty: npt.NDArray[np.float64] | None = None,
+    sharp: bool | None = None,
 ) -> list[BeatSection]:
     """Section list over beats ``0..n_beats`` from the kept repeat lines and the novelty curve.
 
@@ -146,14 +152,17 @@ def build_sections(
         novelty: Foote novelty per beat (``n_beats`` values, peak 1), if measured: its peaks
             are boundaries where no line says anything, and the evidence a cut inside a
             repeated stretch needs.
+        sharp: whether the song's novelty is a recording's (`boundaries.is_sharp`, measured on
+            the narrow kernel); None measures it on ``novelty``.
 
     Returns:
         Sections in time order; a repeat points at the first section of its group.
     """
     peaks = None if novelty is None else novelty_peaks(novelty, min_distance=min_section_beats // 2)
     bounds = place_boundaries(
-        lines, n_beats=n_beats, min_section_beats=min_section_beats, peaks=peaks, novelty=novelty
-    )
+        lines, n_beats=n_beats, min_section_beats=min_section_beats, peaks=peaks,
+        novelty=novelty, sharp=sharp,
+    )  # fmt: skip
     spans = list(itertools.pairwise(bounds))
     edges: dict[int, list[tuple[int, int, int]]] = {i: [] for i in range(len(spans))}
     for line in lines:
@@ -231,12 +240,13 @@ def to_sections(
 def _line_edges(line: RepeatLine, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """(j, i) for each span j the line covers whose image ``lag`` earlier is span i.
 
-    Ends match within ``BOUNDARY_TOLERANCE_BEATS`` or an eighth of the span, whichever is more.
+    The line must cover most of span j (`LINE_SUPPORT`); ends match within
+    ``BOUNDARY_TOLERANCE_BEATS`` or an eighth of the span, whichever is more.
     """
     out = []
     for j, (s0, s1) in enumerate(spans):
         overlap = min(s1, line.end_beat) - max(s0, line.start_beat)
-        if overlap < 0.75 * (s1 - s0):
+        if overlap <= LINE_SUPPORT * (s1 - s0):
             continue
         tol = max(BOUNDARY_TOLERANCE_BEATS, round(IMPLIED_TOLERANCE * (s1 - s0)))
         for i, (r0, r1) in enumerate(spans):

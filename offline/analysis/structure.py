@@ -206,7 +206,9 @@ def find_structure(
     kept = sections.select_lines(found)
     per_grid_beat = _novelty_features(chroma, feats.timbre, grid_times_s, frame_rate_hz)
     novelty = selfsim.foote_novelty(per_grid_beat, half_width=min_beats)
-    if float(np.median(novelty)) < boundaries.SNAP_MAX_MEDIAN:
+    # one decision, on the narrow kernel, for the kernel and for the boundaries
+    recording = boundaries.is_sharp(novelty)
+    if recording:
         # a recording: its parts change inside too, at their phrases; a wider kernel peaks
         # where the sections change
         wide = round(RECORDING_KERNEL_SECTIONS * min_beats)
@@ -215,8 +217,9 @@ def find_structure(
     shaping = [line for line in kept if line not in unmarked]
     n_grid = len(grid_times_s) - 1
     on_grid = sections.build_sections(
-        shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty
-    )
+        shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty,
+        sharp=recording,
+    )  # fmt: skip
     dropped: list[tuple[lines.RepeatLine, str]] = []
     for _ in range(MAX_REBUILDS):
         # A line that made no repeated section must not cut the sections either: its ends
@@ -228,8 +231,9 @@ def find_structure(
         dropped += [(line, f"{note} (left out)") for line, note in failed]
         shaping = [line for line, note in zip(shaping, outcomes, strict=True) if not note]
         on_grid = sections.build_sections(
-            shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty
-        )
+            shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty,
+            sharp=recording,
+        )  # fmt: skip
     notes = (
         sections.line_outcomes(shaping, on_grid)
         + [note for _, note in dropped]
@@ -265,10 +269,14 @@ def to_beats(
         kept[i] = len(out)
         repeats = None if s.repeats is None else kept.get(s.repeats)
         lag_s = None
-        if repeats is not None and s.lag_beats is not None and s.start_beat >= s.lag_beats:
+        # at the section's start (where the tempo ramps, the lag in seconds is that of the
+        # starts), or at its first beat that has a source: a section whose bound came out a
+        # beat or two early starts before its lag allows
+        at = s.start_beat if s.lag_beats is None else max(s.start_beat, s.lag_beats)
+        if repeats is not None and s.lag_beats is not None and at < s.end_beat:
             # measured on the grid, where the repeat is a line: the tracked beats of the two
             # occurrences may sit differently
-            lag_s = float(grid_times_s[s.start_beat] - grid_times_s[s.start_beat - s.lag_beats])
+            lag_s = float(grid_times_s[at] - grid_times_s[at - s.lag_beats])
         out.append(
             dataclasses.replace(
                 s,
