@@ -102,6 +102,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["--block", "dwsep", "--upsample", "resize", "--skips", "concat"], {"Resize", "Concat"}),
         (["--render-scale", "0.5", "--background-plate"], {"AveragePool", "DepthToSpace"}),
         (["--block", "inverted", "--render-scale", "0.5", "--head-kernel", "3"], {"AveragePool"}),
+        (["--render-scale", "0.5", "--background-plate", "--retrieval", "8"], {"ArgMin", "Gather"}),
     ],
 )
 def test_train_export_and_render(data: Path, tmp_path: Path, flags: list[str], ops: set) -> None:
@@ -131,6 +132,34 @@ def test_train_export_and_render(data: Path, tmp_path: Path, flags: list[str], o
     assert frames.shape == (2, SIZE, SIZE, 3) and frames.dtype == np.uint8
 
 
+def test_retrieval_gives_the_nearest_training_frame_but_not_its_own_in_training(
+    tmp_path: Path,
+) -> None:
+    from offline.pix2pixhd.data import PairDataset
+    from offline.pix2pixhd.retrieval import FrameBank, fill_from_dataset
+
+    data = make_dataset(tmp_path / "data", n_frames=40)
+    pairs = PairDataset(data, "train")
+    bank = FrameBank(len(pairs), pairs.size, pairs.size)
+    fill_from_dataset(bank, pairs)
+    window = min(15, (len(pairs) - 1) // 4)
+    for row in range(len(pairs)):
+        stick, frame = pairs[row]
+        found = bank(stick[None])[0]
+        # live (no rows given): the frame of the same stick, exactly (uint8 in the bank)
+        assert float((found - frame).abs().max()) < 1.0 / 127
+        # training: the lookup skips the frame and its neighbours in time
+        away = bank(stick[None], bank.exclusion_mask(torch.tensor([row])))[0]
+        source = int(((bank.frames.float() / 127.5 - 1) - away).abs().flatten(1).sum(1).argmin())
+        assert abs(int(bank.rows[source]) - row) > window
+    # the generator takes the nearest frame at its render size and keeps its contract
+    config = GeneratorConfig(4, 2, 1, background_plate=True, render_scale=0.5, retrieval=16)
+    net = build_generator(config, pairs.size).eval()
+    assert tuple(net.bank.frames.shape) == (16, 3, pairs.size[1] // 2, pairs.size[0] // 2)
+    with torch.no_grad():
+        assert net(torch.stack([pairs[0][0], pairs[1][0]])).shape == (2, 3, *pairs.size[::-1])
+
+
 def test_cli_refuses_a_combination_in_one_line(data: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     code = train_cli(data, tmp_path / "run", "--local-enhancer", "--block", "dwsep")
     err = capsys.readouterr().err.strip().splitlines()
@@ -152,6 +181,7 @@ def test_frontier_specs_and_verdict() -> None:
     assert parse_config("res16/3/6") == GeneratorConfig()
     assert parse_config("inv16/3/4+half+plate").background_plate
     assert parse_config("inv8/3/3+half+resize+plate+k3").head_kernel == 3
+    assert parse_config("inv16/3/4+half+resize+plate+nn").retrieval > 0
     with pytest.raises(ValueError, match="bad configuration"):
         parse_config("res16/3")
     assert parse_config("inv8/3/3+half<res16/3/6+plate") == parse_config("inv8/3/3+half")
