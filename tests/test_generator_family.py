@@ -172,7 +172,7 @@ def test_frontier_specs_and_verdict() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from bench_frontier import parse_config
-    from frontier_report import verdict
+    from frontier_report import AVX2_RENDER_CPU_MS, _cpu_ms_render_size, verdict
 
     config = parse_config("inv24/3/6+cat+resize+half")
     assert (config.ngf, config.block, config.skips, config.upsample, config.render_scale) == (
@@ -202,6 +202,14 @@ def test_frontier_specs_and_verdict() -> None:
         "ssim_above_nearest_neighbour": True,
         "ms_ssim_above_nearest_neighbour": False,
         "lpips_within_15pct_of_paper_width": False,  # 0.12 > 1.15 * 0.10
-        "holds_60fps_at_256": False,
+        "holds_60fps": False,
     }
     assert verdict([doc("b", 0.11, 40.0)]) == {"best_realtime": None}
+    # at the render size, on one thread, within what an AVX2-only 2-core CPU runs at 30 fps
+    fast, slow = doc("c", 0.14, 60.0), doc("d", 0.13, 20.0)
+    fast["timing_data_size"], slow["timing_data_size"] = (
+        {"cpu_ms_1thread": 7.0},
+        {"cpu_ms_1thread": 9.0},
+    )
+    result = verdict([fast, slow], _cpu_ms_render_size, AVX2_RENDER_CPU_MS)
+    assert result["best_realtime"] == "c" and result["checks"]["lpips_at_most_0.15"]
