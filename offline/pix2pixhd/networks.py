@@ -27,7 +27,7 @@ from offline.pix2pixhd.layers import (
     stem,
     up,
 )
-from offline.pix2pixhd.retrieval import FrameBank
+from offline.pix2pixhd.retrieval import FrameBank, over_nearest
 
 RENDER_SCALES = (1.0, 0.5)
 
@@ -209,8 +209,9 @@ class EfficientGenerator(nn.Module):
     stick average-pooled to half size, and a pixel-shuffle upsampler brings the features to full
     size, where they meet the full-size stick (sharp limb edges) in the 7x7 output layer. With
     a background plate the output layer gives colour and alpha over the learned plate. With
-    retrieval the training frame of the nearest stick (`FrameBank`, at the render size) joins
-    the stick at the input and, scaled up, at the output layer.
+    retrieval the training frame of the nearest stick (`FrameBank`) joins the stick at the input
+    and at the output layer; with a plate as well, the output layer paints over that frame
+    where it fits and the plate where it does not (`over_nearest`).
     Stick ``(n, 3, h, w)`` in, frame ``(n, 3, h, w)`` out, whatever the options.
     """
 
@@ -222,8 +223,7 @@ class EfficientGenerator(nn.Module):
         if config.retrieval:
             if size is None:
                 raise ValueError("retrieval needs the frame size")
-            render = (int(size[0] * config.render_scale), int(size[1] * config.render_scale))
-            self.bank = FrameBank(config.retrieval, render, size)
+            self.bank = FrameBank(config.retrieval, size, size)
         guide = 3 if self.bank is not None else 0
         self.stem = nn.Sequential(*stem(ngf, 3 + guide))
         self.downs = nn.ModuleList(
@@ -257,7 +257,7 @@ class EfficientGenerator(nn.Module):
                 raise ValueError("a background plate needs the frame size")
             self.plate = nn.Parameter(torch.zeros(1, 3, size[1], size[0]))
         self.head = nn.Sequential(
-            *head(features, 3 if self.plate is None else 4, config.head_kernel)
+            *head(features, 3 if self.plate is None else 4 + guide // 3, config.head_kernel)
         )
 
     def forward(self, stick: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
@@ -268,7 +268,7 @@ class EfficientGenerator(nn.Module):
         if self.bank is not None:
             exclude = None if rows is None else self.bank.exclusion_mask(rows)
             nearest = self.bank(stick, exclude)
-            x = torch.cat([x, nearest], 1)
+            x = torch.cat([x, F.avg_pool2d(nearest, 2) if self.half else nearest], 1)
         levels = [self.stem(x)]
         for stage in self.downs:
             levels.append(stage(levels[-1]))
@@ -283,10 +283,16 @@ class EfficientGenerator(nn.Module):
         if self.half:
             joins = [self.upscale(x), stick]
             if nearest is not None:
-                joins.append(F.interpolate(nearest, scale_factor=2.0, mode="bilinear"))
+                joins.append(nearest)
             x = torch.cat(joins, 1)
         out = self.head(x)
-        return torch.tanh(out) if self.plate is None else composite(out, self.plate)
+        if self.plate is None:
+            return torch.tanh(out)
+        return (
+            composite(out, self.plate)
+            if nearest is None
+            else over_nearest(out, nearest, self.plate)
+        )
 
 
 def build_generator(config: GeneratorConfig, size: tuple[int, int] | None = None) -> nn.Module:

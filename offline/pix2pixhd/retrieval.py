@@ -6,7 +6,9 @@ the nearest pose is already a good answer (the nearest-neighbour baseline of ``l
 evaluate``); a small generator that starts from it only has to move limbs and fix edges instead
 of painting a person from nothing. The bank of frames and their stick keys are buffers of the
 model, so the exported ONNX is still stick in, frame out: the lookup (a distance, ``ArgMin``,
-``Gather``) is in the graph, and the live runtime needs nothing new.
+``Gather``) is in the graph, and the live runtime needs nothing new. With a background plate the
+generator starts as a copy of the nearest frame and learns where to paint over it and where to
+show the plate instead (`over_nearest`).
 
 The key of a stick figure is its image average-pooled to `KEY_SIDE_PX` a side (limb colours and
 where they are), compared by squared distance. In training the frame's own neighbours in time
@@ -113,3 +115,16 @@ class IndexedPairs(Dataset):
         index = key[0] if isinstance(key, tuple) else key
         stick, frame = self.pairs[key]
         return stick, frame, index
+
+
+def over_nearest(out: torch.Tensor, nearest: torch.Tensor, plate: torch.Tensor) -> torch.Tensor:
+    """Paint a head's colour ``out[:, :3]`` with alpha ``out[:, 3]`` over the nearest frame, shown
+    where ``out[:, 4]`` keeps it and the plate (the empty room) elsewhere.
+
+    The logits are offset so that an untrained head gives mostly the nearest frame (alpha 0.12,
+    nearest 0.88): training starts from the nearest-neighbour answer instead of grey.
+    """
+    alpha = torch.sigmoid(out[:, 3:4] - 2.0)
+    keep = torch.sigmoid(out[:, 4:5] + 2.0)
+    base = keep * nearest + (1.0 - keep) * plate
+    return alpha * torch.tanh(out[:, :3]) + (1.0 - alpha) * base
