@@ -144,8 +144,8 @@ def markdown(docs: list[dict[str, Any]], doc: dict[str, Any]) -> str:
         " depthwise-separable, `inv` inverted residual; `+add`/`+cat` U-Net skips, `+ps`"
         " pixel-shuffle and `+resize` resize-conv upsampling, `+half` rendering at half size with a"
         " learned upsampler, `+plate` a learned background plate, `+k3` a 3x3 output layer"
-        " instead of 7x7, `+nn` the training frame of the nearest stick as a second input"
-        " (retrieval).",
+        " instead of 7x7, `+nn` the training frame of the nearest stick, an input the generator"
+        " paints over (retrieval).",
         "",
     ]
     for key, what in (
