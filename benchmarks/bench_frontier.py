@@ -14,11 +14,13 @@ against p99 ms at 256 px). The work folder holds the runs, models and sample gri
 the video: keep them out of the repository); configurations whose results are there are
 skipped, and a killed training resumes its budget.
 
-A configuration is written ``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half][+plate][+k3]``,
+A configuration is written ``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half][+plate][+k3][+nn]``,
 BLOCK ``res`` (pix2pixHD), ``dws`` (depthwise-separable) or ``inv`` (inverted residual); ``+half``
 renders at half size with a learned upsampler, ``+plate`` paints the person over a background
 plate, ``+k3`` makes the full-size output layer 3x3 instead of 7x7 (at 7x7 it is about half the
-CPU time of a small generator). ``STUDENT<TEACHER`` trains STUDENT with ``train --teacher`` on
+CPU time of a small generator), ``+nn`` gives the generator the training frame of the nearest
+stick as well (a bank of `RETRIEVAL_FRAMES` in the model, `offline.pix2pixhd.retrieval`).
+``STUDENT<TEACHER`` trains STUDENT with ``train --teacher`` on
 TEACHER's run in the work folder (distillation; the teacher's inference counts in the student's
 CPU budget). ``--time-only`` times candidates at 256 px before anything is trained, to choose a
 set that spans the speeds.
@@ -70,7 +72,11 @@ GFLOP per 256 px frame, eight so that a 3 CPU-minute budget fits an hour on a sh
 machine (the first one also scores the nearest-neighbour baseline)."""
 
 BLOCK_NAMES = {"res": "residual", "dws": "dwsep", "inv": "inverted"}
-SPEC = re.compile(r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3))*)$")
+SPEC = re.compile(
+    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn))*)$"
+)
+RETRIEVAL_FRAMES = 1024
+"""Bank size of ``+nn`` (`offline.pix2pixhd.retrieval`): 48 MB of uint8 frames at 128 px."""
 TIMING_SIZE_PX = 256
 
 
@@ -91,7 +97,7 @@ def parse_config(spec: str) -> GeneratorConfig:
     if not match:
         raise ValueError(
             f"bad configuration {spec!r}: expected BLOCK NGF/NDOWN/NBLOCKS[+add|+cat]"
-            "[+ps|+resize][+half][+plate][+k3], e.g. inv24/3/6+add"
+            "[+ps|+resize][+half][+plate][+k3][+nn], e.g. inv24/3/6+add"
         )
     block, ngf, n_down, n_blocks, extras = match.groups()
     flags = set(extras.split("+")[1:])
@@ -109,6 +115,7 @@ def parse_config(spec: str) -> GeneratorConfig:
         render_scale=0.5 if "half" in flags else 1.0,
         background_plate="plate" in flags,
         head_kernel=3 if "k3" in flags else 7,
+        retrieval=RETRIEVAL_FRAMES if "nn" in flags else 0,
     )
 
 

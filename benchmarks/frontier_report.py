@@ -19,6 +19,9 @@ FPS30_MS = 1000.0 / 30.0
 FPS60_MS = 1000.0 / 60.0
 PAPER_CONFIG = "res64/4/9"
 LPIPS_FLOOR = 0.15
+AVX2_RENDER_CPU_MS = 8.0
+"""One-thread CPU ms per frame at the render size, on an AVX-512 CPU like the one that measures,
+that an AVX2-only 2-core CPU (about 3.5x the CPU ms) turns into 30 fps p99 with a margin."""
 PAPER_LPIPS_MARGIN = 1.15
 NN = "nearest neighbour"
 
@@ -53,10 +56,16 @@ def _cpu_ms(doc: dict[str, Any]) -> float:
     return float(doc["timing_256"]["cpu_ms_1thread"])
 
 
-def verdict(docs: list[dict[str, Any]], ms: Callable[[dict], float] = _p99) -> dict[str, Any]:
-    """The best real-time configuration (``ms`` <= 33.3 at 256 px; default: p99 wall ms) against
-    the issue's floors."""
-    realtime = [d for d in docs if ms(d) <= FPS30_MS]
+def _cpu_ms_render_size(doc: dict[str, Any]) -> float:
+    return float(doc["timing_data_size"]["cpu_ms_1thread"])
+
+
+def verdict(
+    docs: list[dict[str, Any]], ms: Callable[[dict], float] = _p99, limit_ms: float = FPS30_MS
+) -> dict[str, Any]:
+    """The best real-time configuration (``ms`` <= ``limit_ms``; default: p99 wall ms at 256 px
+    within 33.3) against the issue's floors."""
+    realtime = [d for d in docs if ms(d) <= limit_ms]
     if not realtime:
         return {"best_realtime": None}
     best = min(realtime, key=_lpips)
@@ -71,7 +80,7 @@ def verdict(docs: list[dict[str, Any]], ms: Callable[[dict], float] = _p99) -> d
         "lpips_within_15pct_of_paper_width": (
             scores["lpips"] <= PAPER_LPIPS_MARGIN * _lpips(paper) if paper else None
         ),
-        "holds_60fps_at_256": ms(best) <= FPS60_MS,
+        "holds_60fps": ms(best) <= limit_ms * FPS60_MS / FPS30_MS,
     }
     return {"best_realtime": best["config"], "checks": checks}
 
@@ -85,7 +94,8 @@ def markdown(docs: list[dict[str, Any]], doc: dict[str, Any]) -> str:
     size = docs[0]["size_px"]
     header = (
         f"| config | GFLOP @256 | Mparams | iterations | LPIPS | SSIM | MS-SSIM | PSNR dB |"
-        f" p50/p99 ms @{size[0]} | p50/p99 ms @256 | CPU ms @256, 1 thread | 30 fps @256 |"
+        f" p50/p99 ms @{size[0]} | CPU ms @{size[0]}, 1 thread | p50/p99 ms @256 |"
+        " CPU ms @256, 1 thread | 30 fps @256 |"
     )
     lines = [
         "# Generator frontier: quality vs speed at the same training budget",
@@ -105,14 +115,15 @@ def markdown(docs: list[dict[str, Any]], doc: dict[str, Any]) -> str:
             f"| `{d['config']}` | {_fmt(d.get('gflop_256'), 2)} | {d['mparams']:.2f} |"
             f" {d['iterations']} | {_fmt(m['lpips'], 3)} | {_fmt(m['ssim'], 3)} |"
             f" {_fmt(m['ms_ssim'], 3)} | {_fmt(m['psnr_db'], 2)} |"
-            f" {t['p50_ms']:.1f} / {t['p99_ms']:.1f} | {t256['p50_ms']:.1f} / {t256['p99_ms']:.1f}"
+            f" {t['p50_ms']:.1f} / {t['p99_ms']:.1f} | {t['cpu_ms_1thread']:.1f} |"
+            f" {t256['p50_ms']:.1f} / {t256['p99_ms']:.1f}"
             f" | {t256['cpu_ms_1thread']:.1f} | {'yes' if t256['p99_ms'] <= FPS30_MS else 'no'} |"
         )
     nn = baseline(docs)
     if nn:
         lines.append(
             f"| nearest neighbour | | | | {_fmt(nn['lpips'], 3)} | {_fmt(nn['ssim'], 3)} |"
-            f" {_fmt(nn['ms_ssim'], 3)} | {_fmt(nn['psnr_db'], 2)} | | | | |"
+            f" {_fmt(nn['ms_ssim'], 3)} | {_fmt(nn['psnr_db'], 2)} | | | | | |"
         )
     loads = [d["timing_256"]["load_1min"] for d in docs]
     factor = (docs[0].get("ms_ssim_upscaled") or {}).get("factor", 1)
@@ -133,13 +144,21 @@ def markdown(docs: list[dict[str, Any]], doc: dict[str, Any]) -> str:
         " depthwise-separable, `inv` inverted residual; `+add`/`+cat` U-Net skips, `+ps`"
         " pixel-shuffle and `+resize` resize-conv upsampling, `+half` rendering at half size with a"
         " learned upsampler, `+plate` a learned background plate, `+k3` a 3x3 output layer"
-        " instead of 7x7.",
+        " instead of 7x7, `+nn` the training frame of the nearest stick, an input the generator"
+        " paints over (retrieval).",
         "",
     ]
     for key, what in (
         ("verdict", "p99 wall ms at 256 px under this load"),
         ("verdict_one_core", "CPU ms per 256 px frame on one thread (load-independent)"),
+        (
+            "verdict_avx2",
+            f"CPU ms per frame at the render size on one thread <= {AVX2_RENDER_CPU_MS:g} (30 fps"
+            " p99 at the render size on an AVX2-only 2-core CPU, about 3.5x slower)",
+        ),
     ):
+        if key not in doc:
+            continue
         v = doc[key]
         if lines[-1]:
             lines.append("")
@@ -227,6 +246,7 @@ def write_report(
     }
     doc["verdict"] = verdict(docs)
     doc["verdict_one_core"] = verdict(docs, _cpu_ms)
+    doc["verdict_avx2"] = verdict(docs, _cpu_ms_render_size, AVX2_RENDER_CPU_MS)
     candidates = args.work / "candidates.json"
     if candidates.is_file():
         doc["candidates_256"] = json.loads(candidates.read_text())
@@ -249,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = json.loads(args.json.read_text())
     doc["verdict"] = verdict(doc["configs"])
     doc["verdict_one_core"] = verdict(doc["configs"], _cpu_ms)
+    doc["verdict_avx2"] = verdict(doc["configs"], _cpu_ms_render_size, AVX2_RENDER_CPU_MS)
     args.json.write_text(json.dumps(doc, indent=2) + "\n")
     args.json.with_suffix(".md").write_text(markdown(doc["configs"], doc))
     plot(doc["configs"], args.json.with_suffix(".png"))

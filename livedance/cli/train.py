@@ -71,6 +71,14 @@ def add_architecture_options(p: argparse.ArgumentParser) -> None:
         help="side of the full-size output convolution: 7 (pix2pixHD) or 3, about 5x cheaper"
         " (at 7 it is about half the CPU time of a small generator)",
     )
+    g.add_argument(
+        "--retrieval",
+        type=int_at_least(0),
+        default=0,
+        metavar="N",
+        help="keep N training frames in the model and give the generator the one whose stick"
+        " is nearest, to refine (one person in one place; 0: none, the default)",
+    )
 
 
 def generator_config(args: argparse.Namespace) -> Any:
@@ -92,6 +100,7 @@ def generator_config(args: argparse.Namespace) -> Any:
             render_scale=args.render_scale,
             expand=args.expand,
             head_kernel=args.head_kernel,
+            retrieval=args.retrieval,
         )
     except ValueError as exc:
         raise LivedanceError(f"generator options: {exc}") from None

@@ -135,9 +135,9 @@ def up(c_in: int, c_out: int, kind: str = "transpose") -> list[nn.Module]:
     return [*layers, norm(c_out), nn.ReLU(True)]
 
 
-def stem(c_out: int) -> list[nn.Module]:
+def stem(c_out: int, c_in: int = 3) -> list[nn.Module]:
     """pix2pixHD's first layer: reflection-padded 7x7 convolution from RGB, norm, ReLU."""
-    return [nn.ReflectionPad2d(3), nn.Conv2d(3, c_out, 7), norm(c_out), nn.ReLU(True)]
+    return [nn.ReflectionPad2d(3), nn.Conv2d(c_in, c_out, 7), norm(c_out), nn.ReLU(True)]
 
 
 HEAD_KERNELS = (7, 3)

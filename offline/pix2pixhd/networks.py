@@ -27,6 +27,7 @@ from offline.pix2pixhd.layers import (
     stem,
     up,
 )
+from offline.pix2pixhd.retrieval import FrameBank, over_nearest
 
 RENDER_SCALES = (1.0, 0.5)
 
@@ -54,6 +55,8 @@ class GeneratorConfig:
         expand: channel expansion of the ``inverted`` block.
         head_kernel: side of the full-size output convolution, 7 (pix2pixHD) or 3 (about 5x
             cheaper; the slowest layer of a small generator at 7).
+        retrieval: frames in a bank of training frames; the generator also sees the one whose
+            stick is nearest (`offline.pix2pixhd.retrieval`). 0: none.
     """
 
     ngf: int = 16
@@ -67,6 +70,7 @@ class GeneratorConfig:
     render_scale: float = 1.0
     expand: int = 4
     head_kernel: int = 7
+    retrieval: int = 0
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -81,19 +85,19 @@ class GeneratorConfig:
         if self.local_enhancer and self.efficient:
             raise ValueError(
                 "the local enhancer takes the pix2pixHD blocks only (residual, transpose,"
-                " no skips, render scale 1, 7x7 head)"
+                " no skips, render scale 1, 7x7 head, no retrieval)"
             )
 
     @property
     def efficient(self) -> bool:
         """True when an option beyond pix2pixHD's is set (built by `EfficientGenerator`)."""
-        return (self.block, self.upsample, self.skips, self.render_scale, self.head_kernel) != (
-            "residual",
-            "transpose",
-            "none",
-            1.0,
-            7,
-        )
+        return self.retrieval > 0 or (
+            self.block,
+            self.upsample,
+            self.skips,
+            self.render_scale,
+            self.head_kernel,
+        ) != ("residual", "transpose", "none", 1.0, 7)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly view, with the architecture name."""
@@ -115,6 +119,7 @@ class GeneratorConfig:
             render_scale=float(doc.get("render_scale", default.render_scale)),
             expand=int(doc.get("expand", default.expand)),
             head_kernel=int(doc.get("head_kernel", default.head_kernel)),
+            retrieval=int(doc.get("retrieval", default.retrieval)),
         )
 
 
@@ -203,7 +208,10 @@ class EfficientGenerator(nn.Module):
     stage features of its size (U-Net skips). With ``render_scale`` 0.5 all of this runs on the
     stick average-pooled to half size, and a pixel-shuffle upsampler brings the features to full
     size, where they meet the full-size stick (sharp limb edges) in the 7x7 output layer. With
-    a background plate the output layer gives colour and alpha over the learned plate.
+    a background plate the output layer gives colour and alpha over the learned plate. With
+    retrieval the training frame of the nearest stick (`FrameBank`) joins the stick at the input
+    and at the output layer; with a plate as well, the output layer paints over that frame
+    where it fits and the plate where it does not (`over_nearest`).
     Stick ``(n, 3, h, w)`` in, frame ``(n, 3, h, w)`` out, whatever the options.
     """
 
@@ -211,7 +219,13 @@ class EfficientGenerator(nn.Module):
         super().__init__()
         ngf, n = config.ngf, config.n_downsample
         self.skips, self.half = config.skips, config.render_scale < 1.0
-        self.stem = nn.Sequential(*stem(ngf))
+        self.bank: FrameBank | None = None
+        if config.retrieval:
+            if size is None:
+                raise ValueError("retrieval needs the frame size")
+            self.bank = FrameBank(config.retrieval, size, size)
+        guide = 3 if self.bank is not None else 0
+        self.stem = nn.Sequential(*stem(ngf, 3 + guide))
         self.downs = nn.ModuleList(
             nn.Sequential(*down(ngf * 2**i, ngf * 2 ** (i + 1))) for i in range(n)
         )
@@ -236,18 +250,25 @@ class EfficientGenerator(nn.Module):
                 norm(full),
                 nn.ReLU(True),
             )
-            features = full + 3  # the full-size stick joins here
+            features = full + 3 + guide  # the full-size stick (and nearest frame) join here
         self.plate: nn.Parameter | None = None
         if config.background_plate:
             if size is None:
                 raise ValueError("a background plate needs the frame size")
             self.plate = nn.Parameter(torch.zeros(1, 3, size[1], size[0]))
         self.head = nn.Sequential(
-            *head(features, 3 if self.plate is None else 4, config.head_kernel)
+            *head(features, 3 if self.plate is None else 4 + guide // 3, config.head_kernel)
         )
 
-    def forward(self, stick: torch.Tensor) -> torch.Tensor:
+    def forward(self, stick: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """``rows``: in training with retrieval, the sticks' dataset rows (their neighbours in
+        time are left out of the lookup)."""
         x = F.avg_pool2d(stick, 2) if self.half else stick
+        nearest = None
+        if self.bank is not None:
+            exclude = None if rows is None else self.bank.exclusion_mask(rows)
+            nearest = self.bank(stick, exclude)
+            x = torch.cat([x, F.avg_pool2d(nearest, 2) if self.half else nearest], 1)
         levels = [self.stem(x)]
         for stage in self.downs:
             levels.append(stage(levels[-1]))
@@ -260,9 +281,18 @@ class EfficientGenerator(nn.Module):
             elif self.skips == "concat":
                 x = torch.cat([x, skip], 1)
         if self.half:
-            x = torch.cat([self.upscale(x), stick], 1)
+            joins = [self.upscale(x), stick]
+            if nearest is not None:
+                joins.append(nearest)
+            x = torch.cat(joins, 1)
         out = self.head(x)
-        return torch.tanh(out) if self.plate is None else composite(out, self.plate)
+        if self.plate is None:
+            return torch.tanh(out)
+        return (
+            composite(out, self.plate)
+            if nearest is None
+            else over_nearest(out, nearest, self.plate)
+        )
 
 
 def build_generator(config: GeneratorConfig, size: tuple[int, int] | None = None) -> nn.Module:

@@ -34,6 +34,7 @@ from offline.pix2pixhd.networks import (
     build_generator,
     size_multiple,
 )
+from offline.pix2pixhd.retrieval import IndexedPairs, fill_from_dataset
 from offline.pix2pixhd.runlog import RunLog
 from offline.pix2pixhd.samples import preview_batch, save_preview
 from offline.pix2pixhd.schedule import Budget, BudgetClock, linear_decay, progress_bar
@@ -178,6 +179,8 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
     if gen_config.background_plate and state is None:
         with torch.no_grad():
             net_g.plate.copy_(background_plate(dataset))  # type: ignore[operator]
+    if gen_config.retrieval and state is None:
+        fill_from_dataset(net_g.bank, dataset)  # type: ignore[arg-type]
     net_g = net_g.to(device)
     net_d = MultiscaleDiscriminator(ndf=ndf, num_d=num_d).to(device)
     opt_g = torch.optim.Adam(net_g.parameters(), lr=options.lr, betas=(0.5, 0.999))
@@ -225,7 +228,7 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
     stop = options.iterations if budget is None else 2**62  # a budget stops the loop itself
     stream = BatchStream(len(dataset), options.batch_size, rank, world, options.seed, start, stop)
     loader = DataLoader(
-        dataset,
+        IndexedPairs(dataset) if gen_config.retrieval else dataset,
         batch_sampler=stream,
         num_workers=options.num_workers,
         pin_memory=device.type == "cuda",
@@ -255,8 +258,9 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
         fixed["teacher"] = str(Path(teacher_dir).resolve())
     iteration, losses = start, {}
     t0 = last_save = time.perf_counter()
-    for stick, real in loader:
+    for stick, real, *rows in loader:  # rows: with retrieval, to leave out time neighbours
         stick, real = stick.to(device, non_blocking=True), real.to(device, non_blocking=True)
+        rows = [r.to(device) for r in rows]
         lr = (
             learning_rate(options, iteration)
             if budget is None
@@ -268,7 +272,7 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
         # generator step: D frozen and called without DDP (no gradient sync for D here)
         net_d.requires_grad_(False)
         with autocast:
-            fake = g_train(stick)
+            fake = g_train(stick, *rows)
             both = net_d(torch.cat([torch.cat([stick, fake], 1), torch.cat([stick, real], 1)]))
             pred_fake = [[f[: len(stick)] for f in scale] for scale in both]
             pred_real = [[f[len(stick) :] for f in scale] for scale in both]
