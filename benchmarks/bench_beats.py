@@ -147,6 +147,23 @@ def activation_cost_ms(path: Path, n_hops: int = 4000) -> dict[str, float]:
     }
 
 
+def activations(tracker_names: list[str]) -> dict[str, str]:
+    """What each livedance column's tracker folded: the causal columns name theirs, the stage
+    and the song plan's live guide take the default (``auto``: the learned network when its
+    file is there), named with the network file and the first digits of its SHA-256."""
+    import hashlib
+
+    from livedance.audio.activation import default_model_path
+
+    path = default_model_path()
+    learned = "handcrafted (no network file)"
+    if path is not None and path.exists():
+        learned = f"learned ({path.name} {hashlib.sha256(path.read_bytes()).hexdigest()[:12]})"
+    fixed = {"livedance (causal)": "handcrafted", "livedance learned (causal)": learned}
+    default = {"livedance live (stage)": learned, "song plan (offline)": learned}
+    return {n: {**fixed, **default}[n] for n in tracker_names if n in fixed or n in default}
+
+
 def aubio_tempo(path: Path) -> np.ndarray:
     """aubio's own tempo tracker fed hop by hop (the beat times it reports)."""
     audio = load_audio(path)
@@ -315,6 +332,7 @@ def run(songs: list[BeatSong], lead_s: float, *, quick: bool = False) -> dict:
         "livedance_lock_s_median": round(float(np.nanmedian([r["lock_s"] for r in per_song])), 2),
         "livedance_lock_s_max": round(float(np.nanmax([r["lock_s"] for r in per_song])), 2),
         "live_downbeats": _downbeat_summary(per_song) if not quick else None,
+        "activations": activations(tracker_names),
         "published": PUBLISHED,
         "machine": describe(),
     }
@@ -373,6 +391,12 @@ def markdown(result: dict) -> str:
         f"{result['learned_activation_per_hop']['p99_ms']} ms p99); locked "
         f"(4 correct beats in a row) {result['livedance_lock_s_median']} s after the first beat "
         f"(median; worst {result['livedance_lock_s_max']} s).",
+    ]
+    lines += [
+        "",
+        "Activation each column folded: "
+        + "; ".join(f"{name}: {what}" for name, what in result["activations"].items())
+        + ".",
     ]
     if result["live_downbeats"] is None:
         return "\n".join(lines) + "\n"

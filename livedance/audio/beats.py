@@ -4,8 +4,8 @@ The "beat tracker (aubio) + features (rms, centroid)" box of DESIGN.md, and the 
 drives. Each hop of samples goes through
 
 1. the aubio front end (`livedance.audio.novelty`): phase vocoder, mel filterbank, spectral flux;
-   with the learned activation (`livedance.audio.activation`, ``activation="learned"`` or
-   ``"auto"``) a small causal network reads the front end's bands and
+   with the learned activation (`livedance.audio.activation`, the default when
+   ``models/beatnet.onnx`` is there) a small causal network reads the front end's bands and
    gives how likely a beat and a bar's first beat land on each hop, and that is what is folded;
 2. the pulse estimator (`livedance.audio.tempo`): tempo (comb filter bank over the novelty's
    autocorrelation, tempo prior, range limits), metrical level, beat phase, from the last
@@ -147,9 +147,8 @@ class BeatTracker:
             plan's guide leaves it off (it mistook a folk song's bass strings for a kick).
         activation: what the pulse estimator folds: ``"learned"`` (the beat activation of
             `livedance.audio.activation`), ``"handcrafted"`` (the front end's spectral flux),
-            ``"auto"`` (learned when its model file is there), or a `BeatActivation` to use.
-            Handcrafted by default: the learned path wins on the dance styles but loses on the
-            first set's dev versions (a house breakdown, a hip-hop beat doubled, a slow ballad).
+            ``"auto"`` (the default: learned when its model file is there, else handcrafted with
+            one log line), or a `BeatActivation` to use.
     """
 
     def __init__(
@@ -161,7 +160,7 @@ class BeatTracker:
         tempo: TempoRange = DEFAULT_TEMPO,
         clock: BeatClock | None = None,
         kick_phase: bool = True,
-        activation: ActivationMode | BeatActivation = "handcrafted",
+        activation: ActivationMode | BeatActivation = "auto",
     ) -> None:
         self.sample_rate = int(sample_rate)
         self.activation = (

@@ -165,9 +165,9 @@ def add_activation_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--beat-activation",
         choices=ACTIVATION_MODES,
-        default="handcrafted",
+        default="auto",
         help="the live tracker's onset signal: the learned beat network (models/beatnet.onnx), "
-        "the handcrafted spectral flux (default), or auto (learned when the model is there)",
+        "the handcrafted spectral flux, or auto (learned when the model is there; default)",
     )
 
 

@@ -245,7 +245,7 @@ def dance_causally(
     body: Body = DEFAULT_BODY,
     repeats: bool = True,
     fps: float = 30.0,
-    activation: ActivationMode = "handcrafted",
+    activation: ActivationMode = "auto",
 ) -> CausalDance:
     """Run a whole signal through the live tracker and the stage, hop by hop, as on stage.
 

@@ -241,7 +241,9 @@ def _guided_track(
     also leave the half-way points empty, but their beats are evenly strong, so they stay.
 
     Half time shows as busy half-way points under a whole-song tempo (librosa's) of twice the
-    beats. (The plan's old check on alike beats alone is gone: it read dancehall, samba and swing
+    beats, where the live stage held that tempo too (as for double time: the plan only takes a
+    level the live stage itself held, so the two agree).
+    (The plan's old check on alike beats alone is gone: it read dancehall, samba and swing
     at twice their tempo; the live stage's metre decides those.) Where the live stage's level
     came from the snare's backbeat most of the time (``level_checks`` False), it stands.
 
@@ -261,9 +263,11 @@ def _guided_track(
             strong = frames[0::2] if even >= odd else frames[1::2]
             half_s = librosa.frames_to_time(strong, sr=sr, hop_length=HOP_SAMPLES)
             frames, varies = _guided_dp(env, half_s, sr=sr)
-        elif mid > 0.5 and 1.9 < _global_tempo(env, sr=sr) / bpm < 2.1:
+        elif mid > 0.5 and _held(guide_s, 2 * bpm) and 1.9 < _global_tempo(env, sr=sr) / bpm < 2.1:
             # half time: the whole song's tempo is twice the beats and their half-way points
-            # are busy (a drum & bass break under a half-time feel): dance the full tempo
+            # are busy (a drum & bass break under a half-time feel): dance the full tempo, if
+            # the live stage held it too (not dancehall's skank on every off-beat under a live
+            # 91 BPM the stage never left, nor a 70.6 BPM ballad's eighth notes)
             log.debug("beats at %.1f BPM look like half time: doubled", bpm)
             frames, varies = _guided_dp(env, _doubled(frames, sr=sr), sr=sr)
     return frames, varies

@@ -39,8 +39,13 @@ from beatset.styles import STYLES  # noqa: E402
 log = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path("/tmp/livedance-beatnet")
+FIRST_SET_INDEX0 = 1000
+"""`make_example`'s index (its timing-jitter seed) of the first extra first-set song."""
 SEED0 = 20000
 """First seed of the generated songs (see the module docstring)."""
+
+FIRST_SET_SEED0 = 30000
+"""First seed of the extra songs in the first set's styles (`first_set_makers`)."""
 
 COMPOSED_SEED0 = 40000
 """First seed of the songs of the project's own synthesizer (its tests use seeds below 100)."""
@@ -62,6 +67,15 @@ FIRST_SET_BPM = {
     first_set.slow_ballad: (60, 80), first_set.punk: (150, 190),
 }  # fmt: skip
 """The first set's styles (tempo changes left out) and their tempo ranges."""
+
+FIRST_SET_EXTRA_BPM = {
+    **FIRST_SET_BPM,
+    first_set.hiphop: (72, 102), first_set.piano_ballad: (66, 108),
+    first_set.slow_ballad: (56, 84),
+}  # fmt: skip
+"""The first set's styles for `first_set_makers`: the slow ones reach lower, where a network
+trained mostly on dance styles took a hip-hop beat's off-beat eighths for beats (dev: 86 BPM
+followed at 172)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,25 @@ def song_makers(n_songs: int, seed: int = SEED0) -> list[partial]:
         if has_variant:
             kwargs["variant"] = int(rng.integers(0, 4))
         makers.append(partial(maker, **kwargs))
+    return makers
+
+
+def first_set_makers(n_songs: int, seed: int = FIRST_SET_SEED0) -> list[partial]:
+    """``n_songs`` more songs in the first set's styles, tempo changes included (a step or a
+    ramp between two tempi drawn from 76..150 BPM), each with a new seed and tempo."""
+    rng = np.random.default_rng(seed)
+    pool: list[object] = [*FIRST_SET_EXTRA_BPM, first_set.tempo_step, first_set.tempo_ramp]
+    makers = []
+    for i in range(n_songs):
+        maker = pool[i % len(pool)]
+        kwargs: dict[str, object] = {"seed": seed + i, "tag": f"-extra{i}"}
+        if maker is first_set.tempo_step:
+            kwargs["bpm_after"] = float(np.round(rng.uniform(76, 150), 1))
+        elif maker is first_set.tempo_ramp:
+            kwargs["bpm_end"] = float(np.round(rng.uniform(76, 150), 1))
+        lo, hi = FIRST_SET_EXTRA_BPM.get(maker, (76, 150))  # type: ignore[call-overload]
+        kwargs["bpm"] = float(np.round(rng.uniform(lo, hi), 1))
+        makers.append(partial(maker, **kwargs))  # type: ignore[arg-type]
     return makers
 
 
@@ -183,11 +216,13 @@ def build(
     out_dir: Path = DEFAULT_DATA_DIR,
     soundfont: Path = DEFAULT_SOUNDFONT,
     *,
+    n_first_set: int = 0,
     n_composed: int = 0,
     progress: bool = True,
 ) -> list[Path]:
-    """Render and analyse ``n_songs`` new songs of the beat-set generator and ``n_composed`` of
-    the project's synthesizer into ``out_dir`` (cached); their .npz files."""
+    """Render and analyse ``n_songs`` new songs of the beat-set generator, ``n_first_set`` more
+    in the first set's styles (`first_set_makers`) and ``n_composed`` of the project's
+    synthesizer into ``out_dir`` (cached); their .npz files."""
     from tqdm import tqdm
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -196,11 +231,17 @@ def build(
         make_example(maker, out_dir, i, soundfont)
         for i, maker in enumerate(tqdm(makers, desc="rendered songs", disable=not progress))
     ]
+    extra = [
+        make_example(maker, out_dir, FIRST_SET_INDEX0 + i, soundfont)
+        for i, maker in enumerate(
+            tqdm(first_set_makers(n_first_set), desc="first-set songs", disable=not progress)
+        )
+    ]
     composed = [
         make_composed_example(i, out_dir)
         for i in tqdm(range(n_composed), desc="composed songs", disable=not progress)
     ]
-    return rendered + composed
+    return rendered + extra + composed
 
 
 def load(path: Path) -> Example:

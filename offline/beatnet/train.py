@@ -93,7 +93,7 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    paths = build(args.songs, args.data_dir, n_composed=args.composed)
+    paths = build(args.songs, args.data_dir, n_first_set=args.first_set, n_composed=args.composed)
     examples = [load(p) for p in paths]
     held = set(range(0, len(examples), args.val_every))
     train_ex = [e for i, e in enumerate(examples) if i not in held]
@@ -188,6 +188,12 @@ def _check_streaming(net: Any, example: Example, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--songs", type=int, default=176, help="songs to render and train on")
+    parser.add_argument(
+        "--first-set",
+        type=int,
+        default=0,
+        help="more songs in the first set's styles, tempo changes included",
+    )
     parser.add_argument(
         "--composed", type=int, default=0, help="songs of the project's own synthesizer too"
     )
