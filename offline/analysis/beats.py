@@ -334,11 +334,16 @@ def _trim_silent_ends(frames: npt.NDArray[np.int64], env: FloatArray) -> npt.NDA
     """Drop leading and trailing beats where the music has not started or has ended.
 
     librosa's own trim compares with the loudest part of the song and so cuts quiet intros; this
-    keeps every beat whose onset strength is at least a tenth of the typical beat's.
+    keeps every beat whose onset strength is at least a tenth of the typical beat's. A beat's
+    strength is the envelope's peak within a quarter period of it: the guided DP puts its beats
+    on the live stage's, at the attacks, up to a few frames before the envelope's peaks, and
+    strength read at the beat frame alone made the typical beat weak enough that the live
+    tracker's beats after a song ended (it keeps its clock running into the silence) were kept.
     """
     if len(frames) == 0:
         return frames
-    strength = _strength_at(env, frames.astype(np.float64))
+    reach = max(2, round(0.25 * float(np.median(np.diff(frames))))) if len(frames) > 1 else 2
+    strength = _strength_at(env, frames.astype(np.float64), reach_frames=reach)
     alive = np.flatnonzero(strength >= 0.1 * np.median(strength))
     return frames[alive[0] : alive[-1] + 1] if len(alive) else frames[:0]
 
@@ -467,10 +472,11 @@ def _local_tempo_curve(env: FloatArray, *, sr: int, tempo_bpm: float) -> FloatAr
     return local if high / low > 1.05 else None
 
 
-def _strength_at(env: FloatArray, frames: FloatArray) -> FloatArray:
-    """Onset strength at (possibly fractional) frames: the max within +-2 frames."""
+def _strength_at(env: FloatArray, frames: FloatArray, *, reach_frames: int = 2) -> FloatArray:
+    """Onset strength at (possibly fractional) frames: the max within +-``reach_frames``."""
     idx = np.clip(np.round(frames).astype(np.int64), 0, len(env) - 1)
-    windows = np.clip(idx[:, None] + np.arange(-2, 3)[None, :], 0, len(env) - 1)
+    offsets = np.arange(-reach_frames, reach_frames + 1)
+    windows = np.clip(idx[:, None] + offsets[None, :], 0, len(env) - 1)
     return np.asarray(env[windows].max(axis=1), dtype=np.float64)
 
 
