@@ -25,9 +25,9 @@ def test_the_plan_stops_with_the_music_not_with_the_live_clock() -> None:
     played_s = np.arange(0.5, music_s, period_s)
     for t in played_s:
         peak = round(t * FRAME_RATE_HZ) + PEAK_LAG_FRAMES
-        env[peak - 1 : peak + 2] += [1.0, 3.0, 1.0]
+        env[peak - 2 : peak + 3] += [0.5, 1.0, 3.0, 1.0, 0.5]
     tail = np.arange(round(music_s * FRAME_RATE_HZ), len(env))
-    env[tail] += 0.3 * np.exp(-(tail - tail[0]) / (1.5 * FRAME_RATE_HZ))  # the last chord rings
+    env[tail] += 0.2 * np.exp(-(tail - tail[0]) / (3.0 * FRAME_RATE_HZ))  # the last chord rings
     live_beats_s = np.arange(played_s[0], duration_s - 0.3, period_s)
 
     frames, _ = _guided_track(env, live_beats_s, sr=SR)

@@ -334,17 +334,18 @@ def _trim_silent_ends(frames: npt.NDArray[np.int64], env: FloatArray) -> npt.NDA
     """Drop leading and trailing beats where the music has not started or has ended.
 
     librosa's own trim compares with the loudest part of the song and so cuts quiet intros; this
-    keeps every beat whose onset strength is at least a tenth of the typical beat's. A beat's
-    strength is the envelope's peak within a quarter period of it: the guided DP puts its beats
-    on the live stage's, at the attacks, up to a few frames before the envelope's peaks, and
-    strength read at the beat frame alone made the typical beat weak enough that the live
-    tracker's beats after a song ended (it keeps its clock running into the silence) were kept.
+    keeps every beat whose onset strength is at least a tenth of the typical beat's. The typical
+    beat is the envelope's peak within a quarter period of each beat: the guided DP puts its
+    beats on the live stage's, at the attacks, up to a few frames before the envelope's peaks,
+    and read at the beat frames alone the typical beat was weak enough that the live tracker's
+    beats after a song ended (its clock runs on into the silence) were kept.
     """
     if len(frames) == 0:
         return frames
-    reach = max(2, round(0.25 * float(np.median(np.diff(frames))))) if len(frames) > 1 else 2
-    strength = _strength_at(env, frames.astype(np.float64), reach_frames=reach)
-    alive = np.flatnonzero(strength >= 0.1 * np.median(strength))
+    f = frames.astype(np.float64)
+    reach = max(2, round(0.25 * float(np.median(np.diff(f))))) if len(f) > 1 else 2
+    typical = float(np.median(_strength_at(env, f, reach_frames=reach)))
+    alive = np.flatnonzero(_strength_at(env, f) >= 0.1 * typical)
     return frames[alive[0] : alive[-1] + 1] if len(alive) else frames[:0]
 
 
