@@ -9,7 +9,7 @@ from offline.analysis.beats import HOP_SAMPLES, _guided_track
 
 SR = 22050
 FRAME_RATE_HZ = SR / HOP_SAMPLES
-PEAK_LAG_FRAMES = 3
+ATTACK_TO_PEAK_FRAMES = 3
 """How far the onset envelope's peak comes after the attack the live stage puts its beat on."""
 
 
@@ -24,7 +24,7 @@ def test_the_plan_stops_with_the_music_not_with_the_live_clock() -> None:
     env = 0.02 + 0.01 * rng.random(round(duration_s * FRAME_RATE_HZ))
     played_s = np.arange(0.5, music_s, period_s)
     for t in played_s:
-        peak = round(t * FRAME_RATE_HZ) + PEAK_LAG_FRAMES
+        peak = round(t * FRAME_RATE_HZ) + ATTACK_TO_PEAK_FRAMES
         env[peak - 2 : peak + 3] += [0.5, 1.0, 3.0, 1.0, 0.5]
     tail = np.arange(round(music_s * FRAME_RATE_HZ), len(env))
     env[tail] += 0.2 * np.exp(-(tail - tail[0]) / (3.0 * FRAME_RATE_HZ))  # the last chord rings
