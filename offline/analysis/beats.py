@@ -68,6 +68,9 @@ SNAP_S = 0.035
 MAX_PHASE_SHIFT_S = 0.06
 """The most the plan's beats are moved onto the live tracker's phase (`_phase_from_guide`)."""
 
+PEAK_LAG_FRAMES = 4
+"""How far after a beat placed on an attack its onset-envelope peak may come (93 ms)."""
+
 MIN_PULSE_CLARITY = 1.25
 """Onset strength at the beats over its overall mean below which a song counts as beatless."""
 
@@ -334,12 +337,20 @@ def _trim_silent_ends(frames: npt.NDArray[np.int64], env: FloatArray) -> npt.NDA
     """Drop leading and trailing beats where the music has not started or has ended.
 
     librosa's own trim compares with the loudest part of the song and so cuts quiet intros; this
-    keeps every beat whose onset strength is at least a tenth of the typical beat's.
+    keeps every beat whose onset strength is at least a tenth of the typical beat's. The guided
+    DP puts its beats on the live stage's, at the attacks, up to a few frames before the
+    envelope's peaks: read at +-2 frames the typical beat was weak enough that the live
+    tracker's beats after a song ended (its clock runs on into the silence) were kept. So the
+    typical beat is the peak within a quarter period of each beat, and a beat's own strength
+    the peak from 2 frames before it to `PEAK_LAG_FRAMES` after (not a ringing chord's tail).
     """
     if len(frames) == 0:
         return frames
-    strength = _strength_at(env, frames.astype(np.float64))
-    alive = np.flatnonzero(strength >= 0.1 * np.median(strength))
+    f = frames.astype(np.float64)
+    reach = max(2, round(0.25 * float(np.median(np.diff(f))))) if len(f) > 1 else 2
+    typical = float(np.median(_strength_at(env, f, before_frames=reach, after_frames=reach)))
+    strength = _strength_at(env, f, after_frames=PEAK_LAG_FRAMES)
+    alive = np.flatnonzero(strength >= 0.1 * typical)
     return frames[alive[0] : alive[-1] + 1] if len(alive) else frames[:0]
 
 
@@ -467,10 +478,14 @@ def _local_tempo_curve(env: FloatArray, *, sr: int, tempo_bpm: float) -> FloatAr
     return local if high / low > 1.05 else None
 
 
-def _strength_at(env: FloatArray, frames: FloatArray) -> FloatArray:
-    """Onset strength at (possibly fractional) frames: the max within +-2 frames."""
+def _strength_at(
+    env: FloatArray, frames: FloatArray, *, before_frames: int = 2, after_frames: int = 2
+) -> FloatArray:
+    """Onset strength at (possibly fractional) frames: the max from ``before_frames`` before
+    to ``after_frames`` after."""
     idx = np.clip(np.round(frames).astype(np.int64), 0, len(env) - 1)
-    windows = np.clip(idx[:, None] + np.arange(-2, 3)[None, :], 0, len(env) - 1)
+    offsets = np.arange(-before_frames, after_frames + 1)
+    windows = np.clip(idx[:, None] + offsets[None, :], 0, len(env) - 1)
     return np.asarray(env[windows].max(axis=1), dtype=np.float64)
 
 
