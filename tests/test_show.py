@@ -150,7 +150,10 @@ def test_sigterm_while_recording_leaves_a_playable_file_and_no_litter(
     _, stderr = proc.communicate(timeout=60)
     assert out.exists(), stderr
     assert not list(tmp_path.glob(".*partial*")), "no hidden partial file left"
-    assert not list(litter.iterdir()), f"temporary files left: {list(litter.iterdir())}"
+    # ONNX Runtime (imported by every show: the learned beat activation) writes its telemetry
+    # SDK's session file, a fixed name it rewrites on each import, into TMPDIR: not our litter
+    left = [p for p in litter.iterdir() if p.name != ".ses"]
+    assert not left, f"temporary files left: {left}"
     durations = stream_durations_s(out)
     assert 0.5 < durations["video"] < 55.0, durations
     assert abs(durations["audio"] - durations["video"]) < 0.2, durations
