@@ -10,10 +10,10 @@ have onsets half way between them about as strong as on them, the grid adds thos
 analysed on the split grid (`split_grid`), and the split wins where it finds clearly more of the
 song repeated in sections of a plausible length: a song gives about the same sections whether
 its beats are at the pulse or at half of it, and the dancer's beats and bars stay as the plan
-has them. On that
-grid: beat-synchronous chroma (`selfsim`), repeat lines in the time-lag matrices of all 12
-transpositions (`lines`), the lines that say something about the form and a Foote novelty curve
-over chroma and timbre (`sections`, `boundaries`). The sections come back on the plan's beats.
+has them. On that grid: beat-synchronous chroma (`selfsim`), repeat lines in the time-lag
+matrices of all 12 transpositions (`lines`), the lines that say something about the form and a
+Foote novelty curve over chroma and timbre (`sections`, `boundaries`). The sections come back on
+the plan's beats.
 """
 
 from __future__ import annotations
@@ -51,13 +51,14 @@ synthesized songs' at 70-200 BPM)."""
 MIN_SPLIT_SECTION_S = 8.0
 """Slow beats the onsets did not split are also analysed split (`find_structure`); the split
 grid's sections are kept only when their median length is at least this. Synthesized songs at
-70-90 BPM (tracked at their pulse) cut in two on it come out as half sections, a median of
-5.0-6.8 s; the arranged real songs at half their pulse that gain by it, 8.2-18.6 s."""
+70-90 BPM (tracked at their pulse) cut in two on it and covering more repeats so come out as
+half sections, a median of 5.3-6.3 s; the arranged real songs at half their pulse that gain by
+it, 8.2-18.6 s."""
 
 MIN_SPLIT_GAIN = 1.2
 """...and only when they cover at least this many times the seconds of repeats that the plan's
-beats give (the gains on the arranged real songs: 1.35-inf times; a synthesized song whose
-repeats the split merely re-cuts: 1.03)."""
+beats give (the arranged real songs that gain by it: 1.36 times or more, one from none; a
+synthesized song whose repeats the split merely re-cuts: 1.03)."""
 
 PERIOD_SMOOTHING_BEATS = 9
 """Median filter length (beat intervals) over the periods that decide which beats are slow."""
