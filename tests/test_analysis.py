@@ -380,6 +380,32 @@ def test_a_repeat_of_real_recordings_is_found_with_its_lag() -> None:
     assert len(plan.downbeat_times_s) >= len(plan.beat_times_s) // 4 - 1
 
 
+@pytest.mark.skipif(not MUSIC.is_dir(), reason="shared/data/music is not here")
+def test_repeats_of_real_recordings_are_found_when_the_plan_dances_at_half_the_pulse() -> None:
+    """A B A C B from three real recordings, whose beats the plan follows at about 85 BPM with
+    onsets half way between them too weak to call it half time (issue 17): both repeats are
+    found, start and lag within 1 s (on the plan's beats alone the return of A was not)."""
+    from livedance.audio.io import load_audio
+
+    def part(name: str, start_s: int, length_s: int) -> np.ndarray:
+        audio = load_audio(MUSIC / name)
+        sr = audio.sample_rate
+        return audio.samples[start_s * sr : (start_s + length_s) * sr]
+
+    a = part("Karissa_Hobbs_-_Lets_Go_Fishin.ogg", 10, 20)
+    b = part("Kevin_MacLeod_-_Vibe_Ace.ogg", 5, 16)
+    c = part("admiralbob77_-_Choice_-_Drum-bass.ogg", 2, 12)
+    plan = analyze_audio(Audio(np.concatenate([a, b, a, c, b]), 44100), sha256="abacb")
+    assert plan.tempo_bpm < 90.0, plan.tempo_bpm  # the level this test is about
+    for start_s, lag_s in ((36.0, 36.0), (68.0, 48.0)):
+        assert any(
+            s.repeats is not None
+            and abs(s.start_s - start_s) <= 1.0
+            and abs((s.lag_s or 0.0) - lag_s) <= 1.0
+            for s in plan.sections
+        ), (start_s, plan.sections)
+
+
 def test_sections_move_from_the_frame_grid_to_the_beats_keeping_their_links() -> None:
     from offline.analysis.sections import BeatSection
     from offline.analysis.structure import to_beats

@@ -5,11 +5,15 @@ the metrical level the live dancer follows, which may be half the music's pulse 
 danced at 65 BPM), and every length of the structure analysis counts beats (frames per beat, the
 shortest repeat line, the novelty kernel, bar snapping, the shortest section). Where slow beats
 have onsets half way between them about as strong as on them, the grid adds those half-way beats
-(`structure_grid`): a song gives the same grid, and the same sections, whether its beats are at
-the pulse or at half of it, and the dancer's beats and bars stay as the plan has them. On that
-grid: beat-synchronous chroma (`selfsim`), repeat lines in the time-lag matrices of all 12
-transpositions (`lines`), the lines that say something about the form and a Foote novelty curve
-over chroma and timbre (`sections`, `boundaries`). The sections come back on the plan's beats.
+(`structure_grid`). The learned live tracker's slow beats often do not show it (onsets half way
+0.40-0.69 as strong, as at a slow song's pulse, issue 17), so a song whose beats are slow is also
+analysed on the split grid (`split_grid`), and the split wins where it finds clearly more of the
+song repeated in sections of a plausible length: a song gives about the same sections whether
+its beats are at the pulse or at half of it, and the dancer's beats and bars stay as the plan
+has them. On that grid: beat-synchronous chroma (`selfsim`), repeat lines in the time-lag
+matrices of all 12 transpositions (`lines`), the lines that say something about the form and a
+Foote novelty curve over chroma and timbre (`sections`, `boundaries`). The sections come back on
+the plan's beats.
 """
 
 from __future__ import annotations
@@ -43,6 +47,18 @@ HALF_PULSE_MAX_BPM = 90.0
 """Only beats slower than this can be at half the music's pulse (the plan's beats of the
 arranged real songs, at the level before they followed the live tracker, were at 87-177 BPM; the
 synthesized songs' at 70-200 BPM)."""
+
+MIN_SPLIT_SECTION_S = 8.0
+"""Slow beats the onsets did not split are also analysed split (`find_structure`); the split
+grid's sections are kept only when their median length is at least this. Synthesized songs at
+70-90 BPM (tracked at their pulse) cut in two on it and covering more repeats so come out as
+half sections, a median of 5.3-6.3 s; the arranged real songs at half their pulse that gain by
+it, 8.2-18.6 s."""
+
+MIN_SPLIT_GAIN = 1.2
+"""...and only when they cover at least this many times the seconds of repeats that the plan's
+beats give (the arranged real songs that gain by it: 1.36 times or more, one from none; a
+synthesized song whose repeats the split merely re-cuts: 1.03)."""
 
 PERIOD_SMOOTHING_BEATS = 9
 """Median filter length (beat intervals) over the periods that decide which beats are slow."""
@@ -154,11 +170,7 @@ def structure_grid(
         idx = np.clip(np.round(times_s * frame_rate_hz).astype(np.int64), 0, len(peaks) - 1)
         return np.asarray(peaks[idx], dtype=np.float64)
 
-    mids_s = (beat_times_s[:-1] + beat_times_s[1:]) / 2
-    periods_s = scipy.ndimage.median_filter(
-        np.diff(beat_times_s), size=PERIOD_SMOOTHING_BEATS, mode="nearest"
-    )
-    slow = periods_s > 60.0 / HALF_PULSE_MAX_BPM
+    mids_s, slow = _slow_intervals(beat_times_s)
     if not slow.any():
         return np.asarray(beat_times_s, dtype=np.float64)
     at_beats = strength(beat_times_s)
@@ -167,6 +179,22 @@ def structure_grid(
     )
     split = slow if ratio > HALF_PULSE_MID_RATIO else np.zeros_like(slow)
     return np.sort(np.concatenate([beat_times_s, mids_s[split]]))
+
+
+def split_grid(beat_times_s: FloatArray) -> FloatArray:
+    """The plan's beats with a beat added half way between every two slow ones
+    (`HALF_PULSE_MAX_BPM`), whatever the onsets between them."""
+    mids_s, slow = _slow_intervals(beat_times_s)
+    return np.sort(np.concatenate([beat_times_s, mids_s[slow]]))
+
+
+def _slow_intervals(beat_times_s: FloatArray) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Each beat interval's midpoint, and whether its smoothed period is slow."""
+    mids_s = (beat_times_s[:-1] + beat_times_s[1:]) / 2
+    periods_s = scipy.ndimage.median_filter(
+        np.diff(beat_times_s), size=PERIOD_SMOOTHING_BEATS, mode="nearest"
+    )
+    return mids_s, periods_s > 60.0 / HALF_PULSE_MAX_BPM
 
 
 def find_structure(
@@ -182,8 +210,35 @@ def find_structure(
     Returns:
         The structure; its sections index ``beat_times_s``.
     """
+    grid_s = structure_grid(beat_times_s, feats.onset_strength, frame_rate_hz=feats.frame_rate_hz)
+    found = _structure_on(feats, beat_times_s, grid_s, key_shifts=key_shifts)
+    if len(grid_s) > len(beat_times_s) or len(beat_times_s) < 4:
+        return found
+    if np.median(np.diff(beat_times_s)) <= 60.0 / HALF_PULSE_MAX_BPM:
+        return found
+    # slow beats the onsets did not split: the same song on the grid at twice their tempo
+    on_split = _structure_on(feats, beat_times_s, split_grid(beat_times_s), key_shifts=key_shifts)
+    lengths_s = [beat_times_s[s.end_beat] - beat_times_s[s.start_beat] for s in on_split.sections]
+    more = _repeated_s(on_split, beat_times_s) > MIN_SPLIT_GAIN * _repeated_s(found, beat_times_s)
+    return on_split if more and np.median(lengths_s) >= MIN_SPLIT_SECTION_S else found
+
+
+def _repeated_s(found: Structure, beat_times_s: FloatArray) -> float:
+    """Seconds of the song its repeated sections cover."""
+    return float(
+        sum(
+            beat_times_s[s.end_beat] - beat_times_s[s.start_beat]
+            for s in found.sections
+            if s.repeats is not None
+        )
+    )
+
+
+def _structure_on(
+    feats: SongFeatures, beat_times_s: FloatArray, grid_beats_s: FloatArray, *, key_shifts: bool
+) -> Structure:
+    """`find_structure` on one structure grid."""
     chroma, frame_rate_hz = feats.chroma, feats.frame_rate_hz
-    grid_beats_s = structure_grid(beat_times_s, feats.onset_strength, frame_rate_hz=frame_rate_hz)
     n_beats = len(grid_beats_s) - 1
     out = Structure(sections=[], structure_beats_s=grid_beats_s, grid_times_s=grid_beats_s)
     if n_beats < 2 * lines.MIN_LINE_BEATS:
