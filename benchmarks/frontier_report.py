@@ -89,6 +89,16 @@ def _fmt(value: float | None, digits: int) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def verdicts(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The three verdicts a report carries: by p99 wall ms at 256 px, by one-thread CPU ms at
+    256 px, and by one-thread CPU ms at the render size against the AVX2 estimate."""
+    return {
+        "verdict": verdict(docs),
+        "verdict_one_core": verdict(docs, _cpu_ms),
+        "verdict_avx2": verdict(docs, _cpu_ms_render_size, AVX2_RENDER_CPU_MS),
+    }
+
+
 def markdown(docs: list[dict[str, Any]], doc: dict[str, Any]) -> str:
     """The table (sorted by p99 at 256 px), the baseline, the verdict and the command."""
     size = docs[0]["size_px"]
@@ -244,9 +254,7 @@ def write_report(
         "configs": docs,
         "nearest_neighbour": baseline(docs),
     }
-    doc["verdict"] = verdict(docs)
-    doc["verdict_one_core"] = verdict(docs, _cpu_ms)
-    doc["verdict_avx2"] = verdict(docs, _cpu_ms_render_size, AVX2_RENDER_CPU_MS)
+    doc.update(verdicts(docs))
     candidates = args.work / "candidates.json"
     if candidates.is_file():
         doc["candidates_256"] = json.loads(candidates.read_text())
@@ -267,9 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     doc = json.loads(args.json.read_text())
-    doc["verdict"] = verdict(doc["configs"])
-    doc["verdict_one_core"] = verdict(doc["configs"], _cpu_ms)
-    doc["verdict_avx2"] = verdict(doc["configs"], _cpu_ms_render_size, AVX2_RENDER_CPU_MS)
+    doc.update(verdicts(doc["configs"]))
     args.json.write_text(json.dumps(doc, indent=2) + "\n")
     args.json.with_suffix(".md").write_text(markdown(doc["configs"], doc))
     plot(doc["configs"], args.json.with_suffix(".png"))

@@ -101,7 +101,7 @@ def _figure(
         cv2.fillConvexPoly(matte, cv2.convexHull(pts[corners]), 255)
     head = _NOSE if present[_NOSE] else _NECK
     cv2.circle(matte, tuple(pts[head]), max(1, round(head_radius * torso_px)), 255, -1)
-    k = 2 * round(2.5 * edge * torso_px) + 1  # a stack blur as wide as a Gaussian of EDGE
+    k = 2 * round(2.5 * edge * torso_px) + 1  # a stack blur as wide as a Gaussian of `edge`
     if k >= 3:
         return np.asarray(cv2.stackBlur(matte, (k, k)), np.uint8)  # cost independent of k
     return matte

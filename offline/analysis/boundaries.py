@@ -176,10 +176,9 @@ def _reconcile(
     so a boundary inside one is a boundary at the same place inside the other. Merging short
     sections can keep a boundary while dropping its image (another boundary, from one copy only,
     stood too near the image): then neither copy matches the other and the line makes no
-    repeat. The image is put back where the music
-    changes there too (a novelty peak or another line's end near it), and the boundary that
-    blocked it goes; without that evidence the lone boundary goes: a cut inside a repeat needs
-    the music to change in both copies.
+    repeat. The image is put back where the music changes there too (a novelty peak or another
+    line's end near it), and the boundary that blocked it goes; without that evidence the lone
+    boundary goes: a cut inside a repeat needs the music to change in both copies.
     """
     out = {b: weight.get(b, 0.0) for b in bounds}
     ends = {b for line in lines for b in (line.start_beat, line.end_beat, *line.source)}

@@ -256,9 +256,9 @@ class EfficientGenerator(nn.Module):
             if size is None:
                 raise ValueError("a background plate needs the frame size")
             self.plate = nn.Parameter(torch.zeros(1, 3, size[1], size[0]))
-        self.head = nn.Sequential(
-            *head(features, 3 if self.plate is None else 4 + guide // 3, config.head_kernel)
-        )
+        # colour; with a plate, alpha too; with a plate and a nearest frame, where to keep it
+        out_channels = 3 if self.plate is None else 5 if self.bank is not None else 4
+        self.head = nn.Sequential(*head(features, out_channels, config.head_kernel))
 
     def forward(self, stick: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
         """``rows``: in training with retrieval, the sticks' dataset rows (their neighbours in
