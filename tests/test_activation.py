@@ -85,3 +85,45 @@ def test_the_cli_says_in_one_line_when_the_learned_model_is_missing(
     )  # fmt: skip
     assert done.returncode != 0
     assert done.stderr.strip().count("\n") == 0 and "no model" in done.stderr, done.stderr
+
+
+@needs_model
+def test_a_whole_block_of_hops_gives_the_activation_of_hop_by_hop() -> None:
+    """The streaming network fed a song's hops in blocks (what the song plan's pass does) gives
+    the activation it gives fed one hop at a time (what the stage does), state carried across."""
+    song = compose_song(bpm=97, form="AB", bars_per_section=2, seed=3)
+    mono, sr = song.audio.mono(), song.audio.sample_rate
+    n = len(mono) // DEFAULT_HOP
+    block = NoveltyFrontEnd(sr, DEFAULT_HOP, DEFAULT_WIN).process_block(
+        mono[: n * DEFAULT_HOP].reshape(n, DEFAULT_HOP)
+    )
+    network = act.BeatActivation(MODEL)
+    hop_by_hop = np.array([network.process(block.features[:, i]) for i in range(n)]).T
+    network.reset()
+    blocks = [network.process_block(block.features[:, i : i + 700]) for i in range(0, n, 700)]
+    whole = np.concatenate(blocks, axis=1)
+    assert hop_by_hop.shape == whole.shape == (2, n)
+    assert np.abs(whole - hop_by_hop).max() < 1e-4
+    assert hop_by_hop[0].max() > 0.5  # a song's beats, not a silent network
+
+
+@needs_model
+def test_a_file_fed_whole_gives_the_beats_of_one_fed_hop_by_hop() -> None:
+    """`process_signal` (the front end ahead, the network by block) declares the beats, tempi and
+    intervals that `process` declares hop by hop on stage."""
+    song = compose_song(bpm=128, form="AB", bars_per_section=4, seed=5)
+    mono, sr = song.audio.mono(), song.audio.sample_rate
+    whole = BeatTracker(sr, activation="learned").process_signal(mono)
+    tracker = BeatTracker(sr, activation="learned")
+    hop = tracker.hop_samples
+    padded = np.zeros(-(-len(mono) // hop) * hop, np.float32)
+    padded[: len(mono)] = mono
+    events = [tracker.process(h) for h in padded.reshape(-1, hop)]
+    live = [e for e in events if e is not None]
+    assert len(whole.beats) == len(live) > 20
+    for a, b in zip(whole.beats, live, strict=True):
+        assert abs(a.time_s - b.time_s) < 1e-6 and abs(a.bpm - b.bpm) < 1e-4
+        assert (a.interval is None) == (b.interval is None)
+        if a.interval is not None and b.interval is not None:
+            assert abs(a.interval.rms_db - b.interval.rms_db) < 1e-6
+            assert abs(a.interval.centroid_hz - b.interval.centroid_hz) < 1e-3

@@ -10,6 +10,8 @@ cymbals. One value per hop, computed only from samples up to that hop: it is cau
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aubio
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +42,32 @@ LOG_GAIN = 20.0
 
 FLUX_LAG_HOPS = 2
 """The flux compares a frame with the one this many hops before (~12 ms at 44.1 kHz / 256)."""
+
+
+@dataclass(frozen=True)
+class FrontEndBlock:
+    """What the front end gave for consecutive hops (`NoveltyFrontEnd.process_block`): per hop,
+    the novelty `NoveltyFrontEnd.process` returned and the attributes it left.
+
+    Attributes:
+        novelty: ``(hops,)``.
+        kick, body, snare: ``(hops,)``, the role novelties.
+        bands, rise: ``(hops, N_BANDS)``.
+        magnitude: ``(hops, bins)``, the magnitude spectra.
+    """
+
+    novelty: npt.NDArray[np.float64]
+    kick: npt.NDArray[np.float64]
+    body: npt.NDArray[np.float64]
+    snare: npt.NDArray[np.float64]
+    bands: npt.NDArray[np.float32]
+    rise: npt.NDArray[np.float32]
+    magnitude: npt.NDArray[np.float32]
+
+    @property
+    def features(self) -> npt.NDArray[np.float32]:
+        """``(2 * N_BANDS, hops)``: each hop's `NoveltyFrontEnd.features`, in columns."""
+        return np.ascontiguousarray(np.concatenate([self.bands, self.rise], axis=1).T)
 
 
 class NoveltyFrontEnd:
@@ -93,6 +121,32 @@ class NoveltyFrontEnd:
         self.body_novelty = float(rise[self._body].sum())
         self.snare_novelty = float(rise[self._snare].sum())
         return float(rise.sum() + rise[self._bass].sum())
+
+    def process_block(self, hops: npt.NDArray[np.float32]) -> FrontEndBlock:
+        """Analyse ``(n, hop_samples)`` consecutive hops with `process`, keeping every hop's
+        results, so a later stage can take them all at once (the learned activation runs one
+        inference per block offline instead of one per hop) and `restore` them hop by hop."""
+        n = len(hops)
+        novelty, kick, body, snare = (np.zeros(n) for _ in range(4))
+        bands = np.zeros((n, N_BANDS), np.float32)
+        rise = np.zeros((n, N_BANDS), np.float32)
+        magnitude = np.zeros((n, len(self.freqs_hz)), np.float32)
+        for i, hop in enumerate(hops):
+            novelty[i] = self.process(hop)
+            kick[i], body[i], snare[i] = self.kick_novelty, self.body_novelty, self.snare_novelty
+            bands[i], rise[i] = self.bands, self.rise
+            magnitude[i] = self.magnitude  # aubio's buffer: the next hop overwrites it
+        return FrontEndBlock(novelty, kick, body, snare, bands, rise, magnitude)
+
+    def restore(self, block: FrontEndBlock, i: int) -> float:
+        """Leave the attributes as `process` left them after hop ``i`` of ``block``; returns that
+        hop's novelty. (The spectral history stays at the block's end: the next hop to
+        `process` is the one after the block.)"""
+        self.kick_novelty = float(block.kick[i])
+        self.body_novelty = float(block.body[i])
+        self.snare_novelty = float(block.snare[i])
+        self.bands, self.rise, self.magnitude = block.bands[i], block.rise[i], block.magnitude[i]
+        return float(block.novelty[i])
 
 
 def superflux_rise(
