@@ -39,6 +39,10 @@ BAR_SNARE_WEIGHT = 1.0
 """How much a snare on a beat counts against it being the bar's first (the backbeat is 2 and 4)."""
 
 
+_SMOOTHING = np.array([0.25, 0.5, 1.0, 0.5, 0.25]) / 2.5
+"""The fold's circular smoothing kernel (over 1/16 of a period)."""
+
+
 def fold_profiles(x: FloatArray, weights: FloatArray, periods_frames: FloatArray) -> FloatArray:
     """Weighted mean of ``x`` per phase bin (bin 0: the newest sample's phase), for several
     periods at once, circularly smoothed over 1/16 of a period.
@@ -52,15 +56,23 @@ def fold_profiles(x: FloatArray, weights: FloatArray, periods_frames: FloatArray
         Shape ``(len(periods_frames), FOLD_BINS)``.
     """
     n, m = len(x), len(periods_frames)
-    ago = (n - 1 - np.arange(n))[None, :] / periods_frames[:, None]  # 0 = newest sample
-    bins = np.floor((ago % 1.0) * FOLD_BINS).astype(int) % FOLD_BINS
+    # in place where it can be: called ~100 times a second of audio by the tracker
+    ago = np.arange(n - 1, -1, -1, dtype=np.float64)[None, :] / periods_frames[:, None]
+    ago -= np.floor(ago)  # the fraction of a period (ago % 1.0 bit for bit, ago being >= 0)
+    ago *= FOLD_BINS
+    np.floor(ago, out=ago)
+    bins = ago.astype(np.intp)
+    bins[bins == FOLD_BINS] = 0
     bins += (np.arange(m) * FOLD_BINS)[:, None]
-    mass = np.bincount(bins.ravel(), weights=np.tile(weights * x, m), minlength=m * FOLD_BINS)
-    norm = np.bincount(bins.ravel(), weights=np.tile(weights, m), minlength=m * FOLD_BINS)
+    flat = bins.ravel()
+    mass = np.bincount(flat, weights=np.tile(weights * x, m), minlength=m * FOLD_BINS)
+    norm = np.bincount(flat, weights=np.tile(weights, m), minlength=m * FOLD_BINS)
     profile = (mass / np.maximum(norm, 1e-12)).reshape(m, FOLD_BINS)
-    kernel = np.array([0.25, 0.5, 1.0, 0.5, 0.25]) / 2.5
     padded = np.concatenate([profile[:, -2:], profile, profile[:, :2]], axis=1)
-    return sum(kernel[k] * padded[:, k : k + FOLD_BINS] for k in range(5))
+    smoothed = _SMOOTHING[0] * padded[:, :FOLD_BINS]
+    for k in range(1, len(_SMOOTHING)):
+        smoothed += _SMOOTHING[k] * padded[:, k : k + FOLD_BINS]
+    return smoothed
 
 
 def fold_profile(x: FloatArray, weights: FloatArray, period_frames: float) -> FloatArray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
     mono = audio.mono()  # once: the resampling and the live tracker both read it
     y = librosa.resample(mono, orig_sr=audio.sample_rate, target_sr=sr).astype(np.float32)
     warnings: list[str] = []
+    song_feats: Future[structure.SongFeatures] | None = None
     if peak_dbfs(mono) < SILENCE_DBFS:  # the mono mix is all the analysis hears
         grid = beats.default_grid(audio.duration_s)
         warnings.append(
@@ -99,8 +101,12 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
             f" {beats.DEFAULT_BPM:.0f} BPM beat grid"
         )
     else:
-        # the plan follows the live stage: its tracker on the audio at the rate a show plays
-        guide = beats.live_beats(mono, sr=audio.sample_rate)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # the structure's features need no beats: their FFTs (which let go of the GIL) run
+            # on a second core while the live tracker's pass, the longest part, runs here
+            song_feats = pool.submit(structure.song_features, y, sr=sr)
+            # the plan follows the live stage: its tracker on the audio at the rate a show plays
+            guide = beats.live_beats(mono, sr=audio.sample_rate)
         grid = beats.track_beats(y, sr=sr, guide=guide)
         if grid.is_default:
             warnings.append(
@@ -113,8 +119,8 @@ def analyze_song(audio: Audio, *, sha256: str, key_shifts: bool = True) -> SongA
     result = SongAnalysis(plan=None, y=y, sr=sr, grid=grid)  # type: ignore[arg-type]
     downbeats = grid.downbeat_times_s
     beat_sections = [sections.BeatSection(0, len(grid.beat_times_s) - 1, "A")]
-    if not grid.is_default:
-        feats = structure.song_features(y, sr=sr)
+    if not grid.is_default and song_feats is not None:
+        feats = song_feats.result()
         # the dancer's bars: on the plan's beats, whatever grid the structure is analysed on
         _, likeliest = structure.bar_phase(
             feats.chroma, grid.beat_times_s, frame_rate_hz=feats.frame_rate_hz
