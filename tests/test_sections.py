@@ -56,6 +56,17 @@ def test_a_groove_looping_inside_a_section_is_no_repeat() -> None:
     assert select_lines([returning, *riff]) == [returning]
 
 
+def test_back_to_back_sections_made_of_a_phrase_played_twice_are_no_groove() -> None:
+    """A A B A (48 beats each A, as in the tuning song t2101-3AABA): each A plays a 16-beat
+    phrase twice and then a tail (a a b). The A A line's lag, 48 beats, is three times the
+    phrase's, but a phrase heard twice is no groove going on for four periods: A A stays."""
+    a_a = _line(48, 96, 48)
+    a_returns = _line(130, 178, 82, strength=0.25)
+    phrases = [_line(16, 34, 16), _line(64, 82, 16), _line(146, 164, 16)]
+    kept = select_lines([a_returns, a_a, *phrases])
+    assert a_a in kept and a_returns in kept
+
+
 def test_a_phrase_repeating_where_the_music_does_not_change_is_left_out() -> None:
     """The strongest line's ends are marked by changes in the music, so the curve is trusted:
     a line none of whose ends has a change near it repeats a phrase inside a section."""

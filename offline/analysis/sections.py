@@ -275,10 +275,12 @@ def _loops(line: RepeatLine, lines: list[RepeatLine]) -> bool:
         short, long_ = sorted((line, other), key=lambda a: a.lag_beats)
         if short.length_beats < short.lag_beats - BOUNDARY_TOLERANCE_BEATS:
             continue  # a section returning every so often (B in A B A B C B), not a groove
-        if any(
-            abs(long_.lag_beats - k * short.lag_beats) <= BOUNDARY_TOLERANCE_BEATS for k in (2, 3)
-        ):
-            return True
+        for k in (2, 3):
+            # a groove at k times the period has played k + 1 periods: its line at the period
+            # spans k of them (a phrase played twice, a a, inside each of A A is no groove)
+            lasts = short.length_beats >= k * short.lag_beats - BOUNDARY_TOLERANCE_BEATS
+            if lasts and abs(long_.lag_beats - k * short.lag_beats) <= BOUNDARY_TOLERANCE_BEATS:
+                return True
     return False
 
 
