@@ -67,6 +67,24 @@ def test_back_to_back_sections_made_of_a_phrase_played_twice_are_no_groove() -> 
     assert a_a in kept and a_returns in kept
 
 
+def test_a_section_playing_one_phrase_twice_is_not_cut_where_the_phrase_begins_again() -> None:
+    """A B A C B (53, 43, 53, 33, 41 beats, as in the tuning song t1-ABACB): A plays a phrase
+    and then plays it again (a line at lag 29 from beat 29, and its copy in A'), and a recording
+    changes sound there: strong novelty peaks in both copies of A. A stays one section; a peak
+    elsewhere inside a repeat still cuts it."""
+    lines = [_line(96, 149, 96), _line(182, 223, 128, strength=0.15)]
+    phrases = [*lines, _line(29, 54, 29, strength=0.13), _line(124, 150, 29, strength=0.13)]
+    changes = _novelty(223, {53: 1.0, 96: 0.95, 149: 0.9, 182: 0.9, 30: 0.85, 126: 0.85}, 0.05)
+    found = build_sections(lines, n_beats=223, min_section_beats=21, novelty=changes)
+    assert [s.start_beat for s in found] == [0, 30, 53, 96, 126, 149, 182]  # cut in phrases
+    found = build_sections(
+        lines, n_beats=223, min_section_beats=21, novelty=changes, phrases=phrases
+    )
+    assert [(s.start_beat, s.label, s.repeats) for s in found] == [
+        (0, "A", None), (53, "B", None), (96, "A", 0), (149, "C", None), (182, "B", 1)
+    ]  # fmt: skip
+
+
 def test_a_phrase_repeating_where_the_music_does_not_change_is_left_out() -> None:
     """The strongest line's ends are marked by changes in the music, so the curve is trusted:
     a line none of whose ends has a change near it repeats a phrase inside a section."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -103,6 +104,7 @@ def place_boundaries(
     peaks: dict[int, float] | None,
     novelty: npt.NDArray[np.float64] | None = None,
     sharp: bool | None = None,
+    phrases: Sequence[RepeatLine] = (),
 ) -> list[int]:
     """Beat indices of section boundaries.
 
@@ -111,7 +113,9 @@ def place_boundaries(
     its own: a line end, or a novelty peak (a long repeated stretch is cut at its strong peaks,
     or at the length of a section that does not repeat where a peak is near that cut).
     ``sharp`` says whether the song's novelty is a recording's (`is_sharp`); None measures it
-    on ``novelty``.
+    on ``novelty``. ``phrases``: every line found, the ones the form was not built from
+    included; where one says a repeated stretch is a phrase played twice, the join of the two
+    is no cut (`_evident_cuts`).
     """
     votes: dict[int, float] = {}
     for line in lines:
@@ -148,7 +152,7 @@ def place_boundaries(
     bounds = _merge_short(weight, n_beats=n_beats, min_section_beats=min_section_beats)
     cuts = _evident_cuts(
         bounds, lines, peaks, min_section_beats=min_section_beats, calm=_calm(novelty),
-        sharp=sharp,
+        sharp=sharp, phrases=phrases,
     )  # fmt: skip
     if cuts:
         weight = {b: weight[b] for b in bounds}
@@ -290,10 +294,14 @@ def _evident_cuts(
     min_section_beats: int,
     calm: set[int] | None = None,
     sharp: bool = False,
+    phrases: Sequence[RepeatLine] = (),
 ) -> dict[int, float]:
     """Cuts inside repeated stretches, each backed by the music.
 
-    A repeated stretch at least two sections long is cut at its strong novelty peaks. The unit
+    A repeated stretch at least two sections long is cut at its strong novelty peaks, except
+    where one of ``phrases`` says the stretch is a phrase played twice and the peak is where
+    the second time begins (`_phrase_join`: a section of a recording that plays a phrase and
+    then plays it again is one section, and each copy of it changes there). The unit
     cuts (a stretch two to four times as long as a section that does not repeat) are kept at a
     clear novelty peak near them. Without one they cut only where there is no (trusted) novelty
     curve, or, in a song whose novelty is not ``sharp`` (music whose sections differ in chords
@@ -312,7 +320,7 @@ def _evident_cuts(
         for b, height in clear.items():
             if not s0 + min_section_beats <= b <= s1 - min_section_beats:
                 continue
-            if height >= NOVELTY_INSIDE:
+            if height >= NOVELTY_INSIDE and not any(_phrase_join(p, b, s0, s1) for p in phrases):
                 out[b] = NOVELTY_WEIGHT * height
     reach = max(BOUNDARY_TOLERANCE_BEATS, min_section_beats // 4)
     cuts = _unit_cuts(bounds, lines, min_section_beats=min_section_beats)
@@ -331,6 +339,22 @@ def _evident_cuts(
         ):
             out[cut] = 0.5
     return out
+
+
+def _phrase_join(line: RepeatLine, b: int, s0: int, s1: int) -> bool:
+    """Whether ``line`` plays ``s0..s1`` as one phrase twice, the second time from ``b``: its
+    source starts the stretch and ends where it starts (x x), at ``b``, and it ends the stretch,
+    each within what a line's blurred ends allow on a stretch that long (`IMPLIED_TOLERANCE`)."""
+    tol = max(BOUNDARY_TOLERANCE_BEATS, round(IMPLIED_TOLERANCE * (s1 - s0)))
+    return all(
+        abs(x - y) <= tol
+        for x, y in (
+            (line.source[0], s0),
+            (line.source[1], line.start_beat),
+            (line.start_beat, b),
+            (line.end_beat, s1),
+        )
+    )
 
 
 def _calm(novelty: npt.NDArray[np.float64] | None) -> set[int]:

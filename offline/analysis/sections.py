@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,6 +143,7 @@ def build_sections(
     min_section_beats: int,
     novelty: npt.NDArray[np.float64] | None = None,
     sharp: bool | None = None,
+    phrases: Sequence[RepeatLine] = (),
 ) -> list[BeatSection]:
     """Section list over beats ``0..n_beats`` from the kept repeat lines and the novelty curve.
 
@@ -154,6 +156,8 @@ def build_sections(
             repeated stretch needs.
         sharp: whether the song's novelty is a recording's (`boundaries.is_sharp`, measured on
             the narrow kernel); None measures it on ``novelty``.
+        phrases: every line found (also those ``lines`` left out): where one says a repeated
+            stretch is a phrase played twice, it is not cut where the phrase begins again.
 
     Returns:
         Sections in time order; a repeat points at the first section of its group.
@@ -161,7 +165,7 @@ def build_sections(
     peaks = None if novelty is None else novelty_peaks(novelty, min_distance=min_section_beats // 2)
     bounds = place_boundaries(
         lines, n_beats=n_beats, min_section_beats=min_section_beats, peaks=peaks,
-        novelty=novelty, sharp=sharp,
+        novelty=novelty, sharp=sharp, phrases=phrases,
     )  # fmt: skip
     spans = list(itertools.pairwise(bounds))
     edges: dict[int, list[tuple[int, int, int]]] = {i: [] for i in range(len(spans))}

@@ -273,7 +273,7 @@ def _structure_on(
     n_grid = len(grid_times_s) - 1
     on_grid = sections.build_sections(
         shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty,
-        sharp=recording,
+        sharp=recording, phrases=found,
     )  # fmt: skip
     dropped: list[tuple[lines.RepeatLine, str]] = []
     for _ in range(MAX_REBUILDS):
@@ -287,7 +287,7 @@ def _structure_on(
         shaping = [line for line, note in zip(shaping, outcomes, strict=True) if not note]
         on_grid = sections.build_sections(
             shaping, n_beats=n_grid, min_section_beats=min_beats, novelty=novelty,
-            sharp=recording,
+            sharp=recording, phrases=found,
         )  # fmt: skip
     notes = (
         sections.line_outcomes(shaping, on_grid)
