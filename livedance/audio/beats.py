@@ -16,8 +16,9 @@ drives. Each hop of samples goes through
 
 `BeatTracker.process` reports a beat when the clock reaches one, with the loudness and brightness
 of the interval it closes; `BeatTracker.process_signal` feeds a whole file through that same
-method (madmom's online/offline processor idea), so what tests and benchmarks measure on files is
-what runs on stage.
+path hop by hop (madmom's online/offline processor idea), so what tests and benchmarks measure on
+files is what runs on stage; only the front end runs a block of hops ahead there, so that the
+learned activation takes the block in one inference (the same values to float rounding).
 """
 
 from __future__ import annotations
