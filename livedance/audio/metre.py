@@ -196,8 +196,12 @@ def bar_place(
     score = k / max(float(k.mean()), 1e-9) - BAR_SNARE_WEIGHT * s / max(float(s.mean()), 1e-9)
     w = weights[idx]
     place = np.arange(len(idx)) % beats_per_bar
+    # np.average's own arithmetic (weighted sum over the weights' sum), without its checks
     per_place = np.array(
-        [np.average(score[place == p], weights=w[place == p]) for p in range(beats_per_bar)]
+        [
+            np.multiply(score[place == p], w[place == p]).sum() / w[place == p].sum()
+            for p in range(beats_per_bar)
+        ]
     )
     order = np.argsort(per_place)[::-1]
     return int(order[0]), float(per_place[order[0]] - per_place[order[1]])

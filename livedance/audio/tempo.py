@@ -335,8 +335,11 @@ class PulseEstimator:
 
     def _window(self, n: int, ring: FloatArray | None = None) -> FloatArray:
         """The newest ``n`` values of ``ring`` (the whole novelty by default), oldest first."""
-        idx = (self._frames - n + np.arange(n)) % self._size
-        return (self._ring if ring is None else ring)[idx]
+        values = self._ring if ring is None else ring
+        start = (self._frames - n) % self._size
+        if start + n <= self._size:
+            return values[start : start + n].copy()
+        return np.concatenate([values[start:], values[: start + n - self._size]])
 
     def _phase(
         self,
@@ -381,7 +384,8 @@ class PulseEstimator:
         k = max(1, int(0.25 * self.frame_rate_hz))
         local = np.convolve(x, np.ones(k) / k, mode="same")
         y = np.maximum(x - local, 0.0)
-        y = (y - np.average(y, weights=weights)) * np.sqrt(weights)
+        mean = np.multiply(y, weights).sum() / weights.sum()  # np.average's arithmetic
+        y = (y - mean) * np.sqrt(weights)
         n = len(y)
         spec = np.fft.rfft(y, 2 * n)
         acf = np.fft.irfft(np.abs(spec) ** 2)[:n]
