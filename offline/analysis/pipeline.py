@@ -25,7 +25,7 @@ from offline.analysis import beats, features, sections, structure
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "14"
+ANALYSIS_VERSION = "15"
 """Bumped whenever a code change alters plans: cached plans of another version are recomputed."""
 
 ANALYSIS_SR = 22050
