@@ -42,7 +42,7 @@ beat's (a pad's swell in a breakdown reaches 0.02-0.12 of a kick's)."""
 
 ONSET_TOLERANCE_S = 0.02
 """A heard beat moves onto its own onset only when that onset says it is further off than this
-(beyond the onset envelope's 23 ms frames; within it the live tracker's phase is the better)."""
+(about a frame of the onset envelope, 23 ms: within it the live tracker's phase is the better)."""
 
 LAG_WINDOW_BEATS = 8
 """The usual lag is the median over this many beats either side (four bars of four): the lag
@@ -130,7 +130,7 @@ def phase_from_onsets(
         frame_rate_hz: its frames per second.
 
     Returns:
-        The beats, as many as given.
+        The beats (any that came to overlap another dropped).
     """
     if len(beat_times_s) < 4:
         return beat_times_s
