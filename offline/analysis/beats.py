@@ -12,7 +12,9 @@ live clock are one stage: the metrical level is the one the live tracker holds l
 only for clear double or half time, `_guided_track`), and the guide runs on the audio at its own
 rate with the kick's say in the phase, as a show plays it (`analyze_song`): the live
 tracker's kick role places dembow's beat on the kick, where the DP alone and the old 22.05 kHz
-guide without the kick followed the louder syncopated snare.
+guide without the kick followed the louder syncopated snare. Where the live clock drifted or
+re-locked (a breakdown with no drums), the guide is first checked against what the plan hears
+(`offline.analysis.beatphase`).
 
 When the live tracker finds too few beats, the plain DP path is used, with three things on top of
 the plain call, each measured on synthesized songs:
@@ -38,6 +40,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.ndimage
 
+from offline.analysis.beatphase import phase_from_guide, phase_from_onsets, subframe
+
 log = logging.getLogger(__name__)
 
 HOP_SAMPLES = 512
@@ -61,12 +65,6 @@ decided at least this share of its estimates."""
 
 HELD_SHARE = 0.15
 """The share of the song the live stage must have followed a level for the plan to halve to it."""
-
-SNAP_S = 0.035
-"""A plan beat this close to a live beat takes the live beat's time (`_phase_from_guide`)."""
-
-MAX_PHASE_SHIFT_S = 0.06
-"""The most the plan's beats are moved onto the live tracker's phase (`_phase_from_guide`)."""
 
 PEAK_LAG_FRAMES = 4
 """How far after a beat placed on an attack its onset-envelope peak may come (93 ms)."""
@@ -141,6 +139,8 @@ def track_beats(y: npt.NDArray[np.float32], *, sr: int, guide: LiveGuide | None 
         guide = live_beats(y, sr=sr)
     guide_s = guide.beat_times_s
     if len(guide_s) >= MIN_GUIDE_BEATS:
+        # where the live clock drifted or re-locked, the plan hears better (a breakdown)
+        guide_s = phase_from_onsets(guide_s, env, frame_rate_hz=sr / HOP_SAMPLES)
         frames, varies = _guided_track(
             env, guide_s, sr=sr, level_checks=guide.backbeat_share < BACKBEAT_SHARE
         )
@@ -151,9 +151,9 @@ def track_beats(y: npt.NDArray[np.float32], *, sr: int, guide: LiveGuide | None 
     if len(frames) < 4 or clarity < MIN_PULSE_CLARITY:
         log.debug("pulse clarity %.2f with %d beats: no pulse", clarity, len(frames))
         return default_grid(duration_s, pulse_clarity=clarity)
-    beat_times_s = (frames + _subframe(env, frames)) * HOP_SAMPLES / sr
+    beat_times_s = (frames + subframe(env, frames)) * HOP_SAMPLES / sr
     if len(guide_s) >= MIN_GUIDE_BEATS:
-        beat_times_s = _phase_from_guide(beat_times_s, guide_s)
+        beat_times_s = phase_from_guide(beat_times_s, guide_s)
     return BeatGrid(
         tempo_bpm=_tempo_bpm(beat_times_s),
         beat_times_s=beat_times_s,
@@ -190,48 +190,6 @@ def live_beats(y: npt.NDArray[np.float32], *, sr: int) -> LiveGuide:
 
     track = tracker.process_signal(np.ascontiguousarray(y, dtype=np.float32), on_hop=each_hop)
     return LiveGuide(np.asarray(track.beat_times_s, dtype=np.float64), votes[0] / max(1, votes[1]))
-
-
-def _subframe(env: FloatArray, frames: npt.NDArray[np.int64]) -> FloatArray:
-    """Where between frames each beat's onset peak is (a parabola through the peak frame and its
-    neighbours; 0 where the beat frame is not a peak), in frames, -0.5..0.5."""
-    k = np.clip(frames, 1, len(env) - 2)
-    y0, y1, y2 = env[k - 1], env[k], env[k + 1]
-    curvature = y0 - 2.0 * y1 + y2
-    peak = (y1 >= y0) & (y1 >= y2) & (curvature < 0) & (k == frames)
-    delta = np.where(peak, 0.5 * (y0 - y2) / np.where(curvature < 0, curvature, -1.0), 0.0)
-    return np.clip(delta, -0.5, 0.5)
-
-
-def _phase_from_guide(beat_times_s: FloatArray, guide_s: FloatArray) -> FloatArray:
-    """Move the DP's beats onto the live tracker's.
-
-    The DP places beats on onset-envelope frames (23 ms apart) whose peaks come after the attacks
-    they mark; the live tracker places its beats from its own onset times, 5.8 ms apart (on the
-    beat sets: the plan's matched beats a median 12-44 ms late and spread over a frame, the live
-    tracker's within 2-6 ms). Where both agree on a beat (within `SNAP_S`), the plan takes the
-    live beat's time; the other beats (before the live tracker locks) move by the median
-    difference of those that agree, at most `MAX_PHASE_SHIFT_S`.
-    """
-    if len(beat_times_s) == 0 or len(guide_s) < 2:
-        return beat_times_s
-    j = np.clip(np.searchsorted(guide_s, beat_times_s), 1, len(guide_s) - 1)
-    nearest = np.where(
-        np.abs(guide_s[j - 1] - beat_times_s) <= np.abs(guide_s[j] - beat_times_s),
-        guide_s[j - 1],
-        guide_s[j],
-    )
-    d = nearest - beat_times_s
-    agree = np.abs(d) <= SNAP_S
-    if agree.sum() < MIN_GUIDE_BEATS:
-        return beat_times_s
-    shift = float(np.clip(np.median(d[agree]), -MAX_PHASE_SHIFT_S, MAX_PHASE_SHIFT_S))
-    log.debug("plan beats: %d take the live beat, the rest move %+.1f ms", agree.sum(), shift * 1e3)
-    moved = np.where(agree, nearest, beat_times_s + shift)
-    keep = (moved >= 0.0) & np.concatenate(
-        [[True], np.diff(moved) > 0.1 * np.median(np.diff(moved))]
-    )
-    return moved[keep]
 
 
 def _guided_track(
