@@ -242,7 +242,7 @@ and some songs fading out over their last 5 s (where a beat tracker loses the la
 first drawn batches held no A A B A whose second A starts more than 0.5 s off, so nothing tuned
 on them looked at where a back-to-back repeat starts."""
 
-BACK_TO_BACK_SEEDS = (2103, 2104)
+BACK_TO_BACK_SEEDS = (2103, 2104, 2105, 2106)
 """Seeds of the tuning batches of back-to-back repeats; never `UNSEEN_SEED`."""
 
 
