@@ -141,7 +141,9 @@ def place_boundaries(
     if sharp is None:
         sharp = is_sharp(novelty)
     if peaks is not None and sharp:
-        weight = _snap_to_peaks(weight, peaks, min_section_beats=min_section_beats)
+        weight = _snap_to_peaks(
+            weight, peaks, min_section_beats=min_section_beats, pinned=_joins(lines)
+        )
     weight[0] = weight[n_beats] = float("inf")
     spans = [s for line in lines for s in ((line.start_beat, line.end_beat), line.source)]
     for b, height in (peaks or {}).items():
@@ -242,13 +244,23 @@ def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
 
 
 def _snap_to_peaks(
-    weight: dict[int, float], peaks: dict[int, float], *, min_section_beats: int
+    weight: dict[int, float],
+    peaks: dict[int, float],
+    *,
+    min_section_beats: int,
+    pinned: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> dict[int, float]:
     """Line ends moved onto a clear novelty peak within `SNAP_REACH_BEATS` when none is at the
     end itself: where a repeat's first bars resemble their original less (a transposed chorus,
-    a fade), its line starts late, though the music changes on the section's first beat."""
+    a fade), its line starts late, though the music changes on the section's first beat.
+
+    A line end within a beat of a ``pinned`` beat (`_joins`: where back-to-back copies meet,
+    measured twice) stays: a peak near it is a phrase or a fade's edge inside a copy."""
     out: dict[int, float] = {}
     for b, w in sorted(weight.items(), key=lambda item: -item[1]):
+        if any(abs(b - p) <= 1 for p in pinned):
+            out[b] = out.get(b, 0.0) + w
+            continue
         at = [
             p for p, h in peaks.items()
             if abs(b - p) <= BOUNDARY_TOLERANCE_BEATS and h >= NOVELTY_PEAK
@@ -270,6 +282,23 @@ def _snap_to_peaks(
                 b = max(near, key=lambda p: peaks[p])
         out[b] = out.get(b, 0.0) + w
     return out
+
+
+def _joins(lines: Sequence[RepeatLine]) -> set[int]:
+    """Where back-to-back copies meet, told by a line both at its start and at its end.
+
+    A line of A A (A played twice in a row) starts where the second copy starts and its source
+    ends where the first one ends: two ends, measured apart (one where the line's similarity
+    begins, the other where it stops), that are one beat of the music. When the two agree
+    within a beat, the join is known to the beat and no novelty peak near it moves it: a peak
+    a few beats off is a change inside the copy (a phrase, the edge of a fade), and moving the
+    join there moves the second copy's whole span off by as much (1.4 s seen, both its
+    bounds). Lines whose two ends there disagree are blurred, and the peaks may place them.
+
+    Returns:
+        The beats (the line's start) where such lines' copies meet.
+    """
+    return {line.start_beat for line in lines if abs(line.source[1] - line.start_beat) <= 1}
 
 
 def _strictly_inside(b: int, spans: list[tuple[int, int]], margin: int) -> bool:
