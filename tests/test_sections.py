@@ -171,3 +171,17 @@ def test_where_back_to_back_copies_meet_a_peak_beside_the_join_does_not_move_it(
     assert [(s.start_beat, s.label, s.repeats) for s in found] == [
         (0, "A", None), (32, "A", 0), (64, "B", None), (88, "A", 0)
     ]  # fmt: skip
+
+
+def test_a_copys_start_moves_with_the_peak_that_moved_its_other_copys_start() -> None:
+    """A A B A (32, 32, 16, 32 beats, as in the tuning song t2106-2AABA): the lines of the last
+    A start two beats late; a clear peak puts that A's start back on beat 80, and the line
+    from the second A says its start lies the lag (47) before: beat 33, by the first A's end.
+    Left at the line's late start (35, where the A A line starts late too), it outweighs the
+    first A's end, and the second A comes out 1.4 s late."""
+    lines = [_line(35, 64, 32, 0.257), _line(82, 112, 80, 0.191), _line(82, 112, 47, 0.19)]
+    changes = _novelty(112, {12: 0.7, 32: 0.66, 64: 0.55, 80: 1.0}, level=0.05)
+    found = build_sections(lines, n_beats=112, min_section_beats=14, novelty=changes, sharp=True)
+    assert [(s.start_beat, s.label, s.repeats) for s in found] == [
+        (0, "A", None), (32, "A", 0), (64, "B", None), (80, "A", 0)
+    ]  # fmt: skip
