@@ -5,7 +5,9 @@ The benchmark songs of `benchmarks/bench_analysis.py` for song structure (the ``
 held-out part, looked at once its figures were in: now tuned on too) and ``UNSEEN`` (drawn from a
 seed by `draw_arrangements`, never tuned on, reported apart). Tuning and dev each hold five songs
 written by hand and two batches drawn like the unseen part (every form, other seeds, other
-transpositions), so what is tuned on varies as much as what is not.
+transpositions), so what is tuned on varies as much as what is not; tuning also holds four
+batches of back-to-back repeats (A A B A, A A, choruses played twice in a row) with fades
+from 30 ms to 1.5 s and some songs fading out.
 
 The synthesized benchmark songs are chord progressions on the project's own drum kit; real music
 is denser, its sections are not built from four-bar chord loops, and its timbre changes. These
