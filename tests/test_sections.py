@@ -157,3 +157,31 @@ def test_a_section_repeats_through_a_line_that_fades_in_late() -> None:
     line = _line(46, 56, 40)
     sections = [BeatSection(0, 16, "A"), BeatSection(16, 40, "B"), BeatSection(40, 56, "C")]
     assert line_outcomes([line], sections) == [None]
+
+
+def test_where_back_to_back_copies_meet_a_peak_beside_the_join_does_not_move_it() -> None:
+    """A A B A (32, 32, 24, 32 beats, as in the tuning song t2105-2AABA, whose segments fade
+    out and in over a second): the line of the second A starts exactly where its source ends
+    (beat 32), but the fade's edge peaks three beats before the join, higher than the join
+    itself. The join stays at 32 and the second A with it (moved onto the peak, both its bounds
+    came out 1.4 s early and the song's A A B A lost its second A)."""
+    lines = [_line(32, 64, 32, 0.23), _line(88, 120, 88, 0.22), _line(88, 120, 56, 0.2)]
+    changes = _novelty(120, {5: 0.8, 29: 0.7, 64: 0.7, 88: 1.0, 108: 0.4}, level=0.05)
+    found = build_sections(lines, n_beats=120, min_section_beats=14, novelty=changes, sharp=True)
+    assert [(s.start_beat, s.label, s.repeats) for s in found] == [
+        (0, "A", None), (32, "A", 0), (64, "B", None), (88, "A", 0)
+    ]  # fmt: skip
+
+
+def test_a_copys_start_moves_with_the_peak_that_moved_its_other_copys_start() -> None:
+    """A A B A (32, 32, 16, 32 beats, as in the tuning song t2106-2AABA): the lines of the last
+    A start two beats late; a clear peak puts that A's start back on beat 80, and the line
+    from the second A says its start lies the lag (47) before: beat 33, by the first A's end.
+    Left at the line's late start (35, where the A A line starts late too), it outweighs the
+    first A's end, and the second A comes out 1.4 s late."""
+    lines = [_line(35, 64, 32, 0.257), _line(82, 112, 80, 0.191), _line(82, 112, 47, 0.19)]
+    changes = _novelty(112, {12: 0.7, 32: 0.66, 64: 0.55, 80: 1.0}, level=0.05)
+    found = build_sections(lines, n_beats=112, min_section_beats=14, novelty=changes, sharp=True)
+    assert [(s.start_beat, s.label, s.repeats) for s in found] == [
+        (0, "A", None), (32, "A", 0), (64, "B", None), (80, "A", 0)
+    ]  # fmt: skip

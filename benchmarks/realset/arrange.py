@@ -5,7 +5,9 @@ The benchmark songs of `benchmarks/bench_analysis.py` for song structure (the ``
 held-out part, looked at once its figures were in: now tuned on too) and ``UNSEEN`` (drawn from a
 seed by `draw_arrangements`, never tuned on, reported apart). Tuning and dev each hold five songs
 written by hand and two batches drawn like the unseen part (every form, other seeds, other
-transpositions), so what is tuned on varies as much as what is not.
+transpositions), so what is tuned on varies as much as what is not; tuning also holds four
+batches of back-to-back repeats (A A B A, A A, choruses played twice in a row) with fades
+from 30 ms to 1.5 s and some songs fading out.
 
 The synthesized benchmark songs are chord progressions on the project's own drum kit; real music
 is denser, its sections are not built from four-bar chord loops, and its timbre changes. These
@@ -26,6 +28,7 @@ Run:  python benchmarks/realset/arrange.py [--music ../shared/data/music] [--cac
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import logging
@@ -74,13 +77,16 @@ class Part:
 
 @dataclass(frozen=True)
 class Arrangement:
-    """A song to build: its form (one letter per section), each letter's part, and the
-    semitones by which some occurrences (index into the form) are transposed."""
+    """A song to build: its form (one letter per section), each letter's part, the
+    semitones by which some occurrences (index into the form) are transposed, the fade in and
+    out at both ends of every segment, and the song's own fade-out (over its last seconds)."""
 
     name: str
     form: str
     parts: dict[str, Part]
     shifts: dict[int, int] = field(default_factory=dict)
+    fade_s: float = FADE_S
+    fade_out_s: float = 0.0
 
 
 TUNING_HAND = (
@@ -227,6 +233,40 @@ TUNING = TUNING_HAND + _drawn("t", TUNING_SEEDS, UNSEEN + TUNING_HAND + DEV_HAND
 DEV = DEV_HAND + _drawn("h", DEV_SEEDS, UNSEEN + TUNING + DEV_HAND)
 """The development part: checked after tuning on ``TUNING``, tuned on too since."""
 
+BACK_TO_BACK_FORMS = (
+    ("AABA", {}, FADE_S, 0.0), ("AABA", {}, 1.0, 0.0), ("AAB", {}, 0.3, 0.0),
+    ("IAAO", {}, FADE_S, 0.0), ("VCVCC", {4: 2}, 0.5, 0.0), ("VCVCC", {}, FADE_S, 0.0),
+    ("BAA", {}, 1.5, 0.0), ("AABA", {}, FADE_S, 5.0), ("VCVCC", {}, FADE_S, 5.0),
+)  # fmt: skip
+"""(form, shifts, fade, fade-out) of each batch of back-to-back repeats: A A B A and A A forms
+and verse-chorus forms whose last two choruses follow each other, with fades from 30 ms to 1.5 s
+and some songs fading out over their last 5 s (where a beat tracker loses the last beats). The
+first drawn batches held no A A B A whose second A starts more than 0.5 s off, so nothing tuned
+on them looked at where a back-to-back repeat starts."""
+
+BACK_TO_BACK_SEEDS = (2103, 2104, 2105, 2106)
+"""Seeds of the tuning batches of back-to-back repeats; never `UNSEEN_SEED`."""
+
+
+def _back_to_back(avoid: tuple[Arrangement, ...]) -> tuple[Arrangement, ...]:
+    out: tuple[Arrangement, ...] = ()
+    for seed in BACK_TO_BACK_SEEDS:
+        named = tuple(
+            (f"t{seed}-{i + 1}{form}", form, shifts)
+            for i, (form, shifts, _, _) in enumerate(BACK_TO_BACK_FORMS)
+        )
+        drawn = draw_arrangements(seed, named, avoid=avoid + out)
+        out += tuple(
+            dataclasses.replace(arr, fade_s=fade_s, fade_out_s=fade_out_s)
+            for arr, (_, _, fade_s, fade_out_s) in zip(drawn, BACK_TO_BACK_FORMS, strict=True)
+        )
+    return out
+
+
+TUNING += _back_to_back(UNSEEN + TUNING + DEV)
+"""The tuning part gains the back-to-back batches after ``DEV`` was drawn, so dev's songs stay
+as they were."""
+
 
 @dataclass(frozen=True)
 class ArrangedSong:
@@ -253,8 +293,12 @@ def build_all(
     sources: dict[str, tuple[Audio, npt.NDArray[np.float64]]] = {}
     out = []
     for arr in arrangements:
+        described = asdict(arr)
+        for name, default in (("fade_s", FADE_S), ("fade_out_s", 0.0)):
+            if described[name] == default:
+                del described[name]  # songs built before fades varied keep their key
         key = hashlib.sha256(
-            json.dumps([GENERATOR_VERSION, asdict(arr)], sort_keys=True).encode()
+            json.dumps([GENERATOR_VERSION, described], sort_keys=True).encode()
         ).hexdigest()[:12]
         wav, truth_path = cache / f"{arr.name}.wav", cache / f"{arr.name}.json"
         if wav.is_file() and truth_path.is_file():
@@ -290,7 +334,7 @@ def arrange(
         i0, i1 = (round(float(beat_times_s[b]) * SR) for b in (first, last))
         if not 7.5 <= (i1 - i0) / SR <= 32.5:
             raise LivedanceError(f"{arr.name}: section {label} lasts {(i1 - i0) / SR:.1f} s")
-        segments[label] = _faded(audio.samples[i0:i1])
+        segments[label] = _faded(audio.samples[i0:i1], arr.fade_s)
     pieces = []
     sections = []
     first_at: dict[str, int] = {}
@@ -304,7 +348,7 @@ def arrange(
                     [librosa.effects.pitch_shift(np.ascontiguousarray(seg[:, c]), sr=SR,
                                                  n_steps=shift) for c in range(seg.shape[1])],
                     axis=1,
-                ).astype(np.float32)
+                ).astype(np.float32), arr.fade_s
             )  # fmt: skip
         repeats = first_at.get(label)
         sections.append(
@@ -323,12 +367,17 @@ def arrange(
         pieces.append(seg)
         t += len(seg)
     samples = np.concatenate(pieces)
+    if arr.fade_out_s > 0:
+        n = min(round(arr.fade_out_s * SR), len(samples))
+        samples[len(samples) - n :] *= np.linspace(1.0, 0.0, n, dtype=np.float32)[:, None]
     truth = {
         "name": arr.name,
         "form": arr.form,
         "duration_s": len(samples) / SR,
         "sections": sections,
         "parts": {k: asdict(v) for k, v in arr.parts.items()},
+        "fade_s": arr.fade_s,
+        "fade_out_s": arr.fade_out_s,
     }
     return Audio(samples, SR), truth
 
@@ -352,8 +401,8 @@ def _load_source(name: str, music: Path) -> tuple[Audio, npt.NDArray[np.float64]
     return audio, np.asarray(beat_times_s, dtype=np.float64)
 
 
-def _faded(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    n = min(round(FADE_S * SR), len(samples) // 2)
+def _faded(samples: npt.NDArray[np.float32], fade_s: float = FADE_S) -> npt.NDArray[np.float32]:
+    n = min(round(fade_s * SR), len(samples) // 2)
     ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None]
     out = samples.copy()
     out[:n] *= ramp

@@ -9,9 +9,9 @@ inside a repeated stretch needs evidence of its own, a line end or a change in t
 A B C A B, "A B" comes back as one piece, and only the change where A ends cuts it (or C's
 length, where the music is not calm there). Boundaries are mirrored through the lines, sections
 shorter than the minimum merged away, and the cuts inside a line's two copies made to agree
-(`_reconcile`). In a recording (`is_sharp`) a line end near a clear novelty peak moves onto it:
-the peak marks the change to the beat, the line's end is blurred where the music before or after
-its two copies differs.
+(`_reconcile`). In a recording (`is_sharp`) a line end near a clear novelty peak moves onto it
+(`snapping`): the peak marks the change to the beat, the line's end is blurred where the music
+before or after its two copies differs.
 """
 
 from __future__ import annotations
@@ -25,20 +25,22 @@ import numpy.typing as npt
 import scipy.ndimage
 
 from offline.analysis.lines import RepeatLine
+from offline.analysis.snapping import (
+    BOUNDARY_TOLERANCE_BEATS,
+    NOVELTY_PEAK,
+    carry_moves,
+    cluster_votes,
+    joins,
+    snap_to_peaks,
+)
 
 log = logging.getLogger(__name__)
-
-BOUNDARY_TOLERANCE_BEATS = 2
-"""Line ends this close together mark the same boundary."""
 
 IMPLIED_TOLERANCE = 0.125
 """A line within this fraction of a kept line's length of its spans counts as implied by it."""
 
 NOVELTY_FLOOR = 0.1
 """Novelty peaks below this (of the song's highest) are not considered at all."""
-
-NOVELTY_PEAK = 0.3
-"""A novelty peak this high places a boundary where no repeat line covers the music."""
 
 NOVELTY_INSIDE = 0.8
 """... and this high cuts a repeated stretch (a line end is the other evidence there)."""
@@ -51,17 +53,11 @@ NOVELTY_WEIGHT = 0.1
 """A novelty boundary's weight against a line end's (a line's strength, 0.12-0.4): when two
 boundaries are too close, the line end stays."""
 
-NOVELTY_SNAP = 0.5
-"""A novelty peak this high draws a line end without a peak of its own (`_snap_to_peaks`)."""
-
 SNAP_MAX_MEDIAN = 0.25
 """... in a song whose novelty is sharp: its median under this (of its highest peak). Songs
 arranged from recordings measure 0.12-0.28 (tuning and dev parts), the synthesized ones, whose
 sections differ in chords and tune only, 0.26-0.58; their line ends are exact to the bar, and
 their peaks are changes inside sections."""
-
-SNAP_REACH_BEATS = 8
-"""... from up to this many beats (two bars) away."""
 
 CALM = 0.5
 """Novelty under this fraction of its median, around a beat, says the music runs on there."""
@@ -125,14 +121,7 @@ def place_boundaries(
         ends = (line.start_beat, line.end_beat, line.source[0], line.source[1])
         for b, vote in zip(ends, (1.0, 1.0, 1.0, open_end), strict=True):
             votes[b] = votes.get(b, 0.0) + vote * line.strength
-    # Cluster nearby ends; each cluster's boundary is its most voted beat.
-    clusters: list[list[int]] = []
-    for b in sorted(votes):
-        if clusters and b - clusters[-1][-1] <= BOUNDARY_TOLERANCE_BEATS:
-            clusters[-1].append(b)
-        else:
-            clusters.append([b])
-    weight = {max(c, key=lambda b: votes[b]): sum(votes[b] for b in c) for c in clusters}
+    weight = cluster_votes(votes)
     inner = [b for b in weight if BOUNDARY_TOLERANCE_BEATS < b < n_beats - BOUNDARY_TOLERANCE_BEATS]
     if peaks is not None and not _novelty_agrees(inner, peaks):
         log.debug("the novelty peaks miss the line ends: boundaries from the lines alone")
@@ -141,7 +130,16 @@ def place_boundaries(
     if sharp is None:
         sharp = is_sharp(novelty)
     if peaks is not None and sharp:
-        weight = _snap_to_peaks(weight, peaks, min_section_beats=min_section_beats)
+        pinned = joins(lines)
+        moves: dict[int, int] = {}
+        snapped = snap_to_peaks(
+            weight, peaks, min_section_beats=min_section_beats, pinned=pinned, moves=moves
+        )
+        if carry_moves(votes, weight, moves, lines, n_beats=n_beats):
+            snapped = snap_to_peaks(
+                cluster_votes(votes), peaks, min_section_beats=min_section_beats, pinned=pinned
+            )
+        weight = snapped
     weight[0] = weight[n_beats] = float("inf")
     spans = [s for line in lines for s in ((line.start_beat, line.end_beat), line.source)]
     for b, height in (peaks or {}).items():
@@ -239,37 +237,6 @@ def _novelty_agrees(line_ends: list[int], peaks: dict[int, float]) -> bool:
         for b in line_ends
     )
     return near / len(line_ends) >= NOVELTY_AGREEMENT
-
-
-def _snap_to_peaks(
-    weight: dict[int, float], peaks: dict[int, float], *, min_section_beats: int
-) -> dict[int, float]:
-    """Line ends moved onto a clear novelty peak within `SNAP_REACH_BEATS` when none is at the
-    end itself: where a repeat's first bars resemble their original less (a transposed chorus,
-    a fade), its line starts late, though the music changes on the section's first beat."""
-    out: dict[int, float] = {}
-    for b, w in sorted(weight.items(), key=lambda item: -item[1]):
-        at = [
-            p for p, h in peaks.items()
-            if abs(b - p) <= BOUNDARY_TOLERANCE_BEATS and h >= NOVELTY_PEAK
-            and all(abs(p - o) > BOUNDARY_TOLERANCE_BEATS for o in out)
-            # not so far that a section of the shortest length falls under it
-            and all(abs(p - o) >= min(min_section_beats, abs(b - o)) for o in weight if o != b)
-        ]  # fmt: skip
-        if at:
-            # the peak marks the change to the beat; the line's end is blurred by a beat or two
-            b = min(at, key=lambda p: abs(p - b))
-        elif not any(abs(b - p) <= BOUNDARY_TOLERANCE_BEATS for p in peaks):
-            near = [
-                p for p, h in peaks.items()
-                if abs(p - b) <= SNAP_REACH_BEATS and h >= NOVELTY_SNAP
-                and all(abs(p - o) > BOUNDARY_TOLERANCE_BEATS for o in out)
-                and min(abs(p - o) for o in weight) == abs(p - b)
-            ]  # fmt: skip
-            if near:
-                b = max(near, key=lambda p: peaks[p])
-        out[b] = out.get(b, 0.0) + w
-    return out
 
 
 def _strictly_inside(b: int, spans: list[tuple[int, int]], margin: int) -> bool:
