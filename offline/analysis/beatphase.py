@@ -205,24 +205,27 @@ def phase_before_lock(
         frame_rate_hz: its frames per second.
 
     Returns:
-        The beats: those from the lock on as they were, those before it stepped back from it down
-        to where the plan's first beat was.
+        The beats: those after the lock's first beat as they were, that one and those before it
+        stepped back from the lock down to where the plan's first beat was.
     """
     lock = _lock(beat_times_s, guide_s)
     if lock is None:
         return beat_times_s
     run_s = guide_s[lock : lock + LOCK_BEATS + 1]
-    period_s, start_s = np.polyfit(np.arange(len(run_s)), run_s, 1)
+    # medians, not a line fit: the run's first beat may still carry some of the wobble
+    period_s = float(np.median(np.diff(run_s)))
+    start_s = float(np.median(run_s - period_s * np.arange(len(run_s))))
     lag_frames = _usual_lag_frames(run_s, env, frame_rate_hz=frame_rate_hz)
     reach = max(1, round(LEAD_IN_REACH_S * frame_rate_hz))
     _, locked, _ = _peaks_within(run_s * frame_rate_hz + lag_frames, env, reach_frames=reach)
     heard = HEARD_SHARE * float(np.median(locked))
-    kept = beat_times_s[beat_times_s > start_s - period_s / 2]
+    # the lock's own beat is placed too: it may still carry some of the wobble
+    kept = beat_times_s[beat_times_s > start_s + period_s / 2]
     earliest_s = beat_times_s[0] - period_s / 2
-    if len(kept) == 0 or earliest_s >= start_s - period_s / 2:
+    if len(kept) == 0:
         return beat_times_s
     placed: list[float] = []
-    at_s = float(start_s)
+    at_s = start_s + period_s
     # a song's first beat on its first sample may step back to a few ms before it
     while at_s - period_s >= max(earliest_s, -LEAD_IN_REACH_S):
         at_s -= period_s
