@@ -8,7 +8,9 @@ drums stop it coasts and drifts (in the MIDI set's house breakdown, 70 ms late b
 bars), and after they return it needs a few beats to re-lock (84 and 79 ms late). The plan hears
 the whole song, so before the guide is used `phase_from_onsets` checks each of its beats against
 the onset it marks, and spaces the beats of a stretch with nothing to hear evenly between the
-heard beats on either side.
+heard beats on either side. And the live tracker's first beats, before it locks, wobble (the
+learned guide's 30-70 ms early on the MIDI set's drum-less folk song): `phase_before_lock` places
+the plan's beats before the lock from the locked part extended backwards.
 """
 
 from __future__ import annotations
@@ -61,6 +63,22 @@ clock hardly drifts, and where it is locked its phase is the better."""
 BRIDGE_TEMPO_TOLERANCE = 0.1
 """Beats across a stretch with nothing heard are re-spaced only when the heard beats either side
 are this close (relative) to a whole number of the stretch's beat periods apart."""
+
+
+LOCK_BEATS = 8
+"""The live tracker has locked once this many of its beat intervals in a row (two bars of four)
+are steady (`LOCK_JITTER_S`) at the plan's metrical level."""
+
+LOCK_JITTER_S = 0.015
+"""Steady: each interval differs from the one before it by at most this (the locked live
+tracker's 2-6 ms beats; before it locks, the learned guide's intervals jump by 20-50 ms)."""
+
+LOCK_SEARCH_BEATS = 16
+"""The lock is looked for among the live tracker's first this many beats (it locks within its
+first seconds); a guide never steady there is left as it is."""
+
+LEAD_IN_REACH_S = 0.04
+"""A beat before the lock moves onto an onset this close to where the locked grid puts it."""
 
 
 def subframe(env: FloatArray, frames: npt.NDArray[np.int64]) -> FloatArray:
@@ -165,23 +183,122 @@ def phase_from_onsets(
     return _increasing(bridged)
 
 
+def phase_before_lock(
+    beat_times_s: FloatArray, guide_s: FloatArray, env: FloatArray, *, frame_rate_hz: float
+) -> FloatArray:
+    """Place the plan's beats before the live tracker locked from the locked part, backwards.
+
+    The live tracker declares beats only after it has heard a few, and its first ones wobble
+    (the learned guide's first six on the drum-less folk song 33-73 ms early, where the plan took
+    them); before its first beat the plan has only the DP's, on envelope frames that lag the
+    attacks (40-80 ms late after the shift `phase_from_guide` gives them). The plan hears the whole
+    song, so it places those beats as the locked tracker would have: the lock is the first run of
+    `LOCK_BEATS` steady intervals at the plan's level, and from it the beats step back one locked
+    period at a time, each moved onto an onset heard within `LEAD_IN_REACH_S` of where the step
+    puts it (the onset's usual lag after a locked live beat taken off), which re-anchors the next
+    step (so a tempo drifting slowly into the lock is followed).
+
+    Args:
+        beat_times_s: the plan's beats, increasing (after `phase_from_guide`).
+        guide_s: the live tracker's beats, increasing.
+        env: the onset envelope of the song.
+        frame_rate_hz: its frames per second.
+
+    Returns:
+        The beats: those after the lock's first beat as they were, that one and those before it
+        stepped back from the lock down to where the plan's first beat was.
+    """
+    lock = _lock(beat_times_s, guide_s)
+    if lock is None:
+        return beat_times_s
+    run_s = guide_s[lock : lock + LOCK_BEATS + 1]
+    # medians, not a line fit: the run's first beat may still carry some of the wobble
+    period_s = float(np.median(np.diff(run_s)))
+    start_s = float(np.median(run_s - period_s * np.arange(len(run_s))))
+    lag_frames = _usual_lag_frames(run_s, env, frame_rate_hz=frame_rate_hz)
+    reach = max(1, round(LEAD_IN_REACH_S * frame_rate_hz))
+    _, locked, _ = _peaks_within(run_s * frame_rate_hz + lag_frames, env, reach_frames=reach)
+    heard = HEARD_SHARE * float(np.median(locked))
+    # the lock's own beat is placed too: it may still carry some of the wobble
+    kept = beat_times_s[beat_times_s > start_s + period_s / 2]
+    earliest_s = beat_times_s[0] - period_s / 2
+    if len(kept) == 0:
+        return beat_times_s
+    placed: list[float] = []
+    at_s = start_s + period_s
+    # a song's first beat on its first sample may step back to a few ms before it
+    while at_s - period_s >= max(earliest_s, -LEAD_IN_REACH_S):
+        at_s -= period_s
+        peak, height, found = _peaks_within(
+            np.array([at_s * frame_rate_hz + lag_frames]), env, reach_frames=reach
+        )
+        if found[0] and height[0] >= heard:
+            at_s = (float(peak[0]) - lag_frames) / frame_rate_hz
+        placed.append(max(at_s, 0.0))
+    log.debug(
+        "plan beats before the live lock at %.2f s: %d placed from it backwards", start_s,
+        len(placed),
+    )  # fmt: skip
+    return _increasing(np.concatenate([np.asarray(placed[::-1], dtype=np.float64), kept]))
+
+
+def _lock(beat_times_s: FloatArray, guide_s: FloatArray) -> int | None:
+    """The first guide beat of `LOCK_BEATS` steady intervals in a row at the plan's level, among
+    the first `LOCK_SEARCH_BEATS`; None when there is none."""
+    if len(guide_s) < LOCK_BEATS + 2 or len(beat_times_s) < 2:
+        return None
+    gaps_s = np.diff(guide_s)
+    steady = np.abs(np.diff(gaps_s)) <= LOCK_JITTER_S  # gap i+1 like gap i
+    plan_gaps_s = np.diff(beat_times_s)
+    for first in range(min(LOCK_SEARCH_BEATS, len(gaps_s) - LOCK_BEATS + 1)):
+        if not steady[first : first + LOCK_BEATS - 1].all():
+            continue
+        run_s = guide_s[first : first + LOCK_BEATS + 1]
+        inside = (beat_times_s[1:] > run_s[0]) & (beat_times_s[1:] <= run_s[-1])
+        plan_period_s = float(np.median(plan_gaps_s[inside])) if inside.any() else np.inf
+        if abs(np.log2(np.median(np.diff(run_s)) / plan_period_s)) < np.log2(1.08):
+            return first
+    return None
+
+
+def _usual_lag_frames(beats_s: FloatArray, env: FloatArray, *, frame_rate_hz: float) -> float:
+    """How many frames after the locked live beats the envelope peaks on average: the peak of
+    their beat-synchronous mean, from a frame before to four after (the attack's rise through
+    the envelope's frames; another instrument's onsets further off do not pull it)."""
+    lags = np.arange(-1.0, 4.01, 0.25)
+    positions = beats_s[:, None] * frame_rate_hz + lags[None, :]
+    mean = np.interp(positions, np.arange(len(env)), env).mean(axis=0)
+    return float(lags[int(np.argmax(mean))])
+
+
 def _onset_peaks(
     beat_times_s: FloatArray, env: FloatArray, *, frame_rate_hz: float
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """Per beat: the time of the envelope's highest peak within `ONSET_REACH` of a period (to
-    a fraction of a frame), its height, and whether it is a peak inside the reach (at the reach's
-    edge the envelope still rises towards an onset that belongs to something else)."""
+    a fraction of a frame), its height, and whether it is a peak inside the reach."""
     period_frames = float(np.median(np.diff(beat_times_s))) * frame_rate_hz
     reach = max(1, round(ONSET_REACH * period_frames))
-    centre = np.round(beat_times_s * frame_rate_hz).astype(np.int64)
-    windows = centre[:, None] + np.arange(-reach, reach + 1)[None, :]
+    peak_frames, heights, found = _peaks_within(
+        beat_times_s * frame_rate_hz, env, reach_frames=reach
+    )
+    return peak_frames / frame_rate_hz, heights, found
+
+
+def _peaks_within(
+    frames: FloatArray, env: FloatArray, *, reach_frames: int
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Per (fractional) frame: where the envelope's highest value within ``reach_frames`` either
+    side is (to a fraction of a frame), that value, and whether it is a peak inside the reach (at
+    the reach's edge the envelope still rises towards an onset that belongs to something else)."""
+    centre = np.round(frames).astype(np.int64)
+    windows = centre[:, None] + np.arange(-reach_frames, reach_frames + 1)[None, :]
     inside = (windows >= 0) & (windows < len(env))
     values = np.where(inside, env[np.clip(windows, 0, len(env) - 1)], -np.inf)
     best = np.argmax(values, axis=1)
-    found = (best > 0) & (best < 2 * reach) & inside.all(axis=1)
-    frames = windows[np.arange(len(windows)), best]
-    peak_frames = frames + subframe(env, np.clip(frames, 0, len(env) - 1))
-    return peak_frames / frame_rate_hz, values[np.arange(len(values)), best], found
+    found = (best > 0) & (best < 2 * reach_frames) & inside.all(axis=1)
+    peak_frames = windows[np.arange(len(windows)), best]
+    peak_frames = peak_frames + subframe(env, np.clip(peak_frames, 0, len(env) - 1))
+    return peak_frames, values[np.arange(len(values)), best], found
 
 
 def _local_median(

@@ -14,7 +14,8 @@ rate with the kick's say in the phase, as a show plays it (`analyze_song`): the 
 tracker's kick role places dembow's beat on the kick, where the DP alone and the old 22.05 kHz
 guide without the kick followed the louder syncopated snare. Where the live clock drifted or
 re-locked (a breakdown with no drums), the guide is first checked against what the plan hears
-(`offline.analysis.beatphase`).
+(`offline.analysis.beatphase`), and the beats before the live tracker locked are placed from
+the locked part, backwards.
 
 When the live tracker finds too few beats, the plain DP path is used, with three things on top of
 the plain call, each measured on synthesized songs:
@@ -40,7 +41,12 @@ import numpy as np
 import numpy.typing as npt
 import scipy.ndimage
 
-from offline.analysis.beatphase import phase_from_guide, phase_from_onsets, subframe
+from offline.analysis.beatphase import (
+    phase_before_lock,
+    phase_from_guide,
+    phase_from_onsets,
+    subframe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +160,8 @@ def track_beats(y: npt.NDArray[np.float32], *, sr: int, guide: LiveGuide | None 
     beat_times_s = (frames + subframe(env, frames)) * HOP_SAMPLES / sr
     if len(guide_s) >= MIN_GUIDE_BEATS:
         beat_times_s = phase_from_guide(beat_times_s, guide_s)
+        # before the live tracker locked, the plan steps back from the locked part
+        beat_times_s = phase_before_lock(beat_times_s, guide_s, env, frame_rate_hz=sr / HOP_SAMPLES)
     return BeatGrid(
         tempo_bpm=_tempo_bpm(beat_times_s),
         beat_times_s=beat_times_s,
