@@ -26,7 +26,7 @@ from offline.analysis import beats, features, sections, structure
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "17"
+ANALYSIS_VERSION = "18"
 """Bumped whenever a code change alters plans: cached plans of another version are recomputed."""
 
 ANALYSIS_SR = 22050
