@@ -14,12 +14,16 @@ against p99 ms at 256 px). The work folder holds the runs, models and sample gri
 the video: keep them out of the repository); configurations whose results are there are
 skipped, and a killed training resumes its budget.
 
-A configuration is written ``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half][+plate][+k3][+nn]``,
+A configuration is written
+``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half][+plate][+k3][+nn][+lp][+novgg]``,
 BLOCK ``res`` (pix2pixHD), ``dws`` (depthwise-separable) or ``inv`` (inverted residual); ``+half``
 renders at half size with a learned upsampler, ``+plate`` paints the person over a background
 plate, ``+k3`` makes the full-size output layer 3x3 instead of 7x7 (at 7x7 it is about half the
 CPU time of a small generator), ``+nn`` gives the generator the training frame of the nearest
 stick as well (a bank of `RETRIEVAL_FRAMES` in the model, `offline.pix2pixhd.retrieval`).
+The last two change the training, not the model: ``+lp`` adds LPIPS over VGG16 x `LPIPS_WEIGHT`
+to the generator loss (``train --lpips-loss``; a perceptual loss, not the table's LPIPS, which
+is over AlexNet), ``+novgg`` leaves out pix2pixHD's VGG feature loss (``train --no-vgg``).
 ``STUDENT<TEACHER`` trains STUDENT with ``train --teacher`` on
 TEACHER's run in the work folder (distillation; the teacher's inference counts in the student's
 CPU budget). ``--time-only`` times candidates at 256 px before anything is trained, to choose a
@@ -73,10 +77,13 @@ machine (the first one also scores the nearest-neighbour baseline)."""
 
 BLOCK_NAMES = {"res": "residual", "dws": "dwsep", "inv": "inverted"}
 SPEC = re.compile(
-    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn))*)$"
+    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn|lp|novgg))*)$"
 )
 RETRIEVAL_FRAMES = 1024
 """Bank size of ``+nn`` (`offline.pix2pixhd.retrieval`): 48 MB of uint8 frames at 128 px."""
+LPIPS_WEIGHT = 30.0
+"""Weight of ``+lp``'s LPIPS-VGG term: about the VGG feature loss's size (x10) on the frames of a
+trained ``+nn`` model (LPIPS-VGG 0.30 where the feature loss is 10.5)."""
 TIMING_SIZE_PX = 256
 
 
@@ -97,7 +104,7 @@ def parse_config(spec: str) -> GeneratorConfig:
     if not match:
         raise ValueError(
             f"bad configuration {spec!r}: expected BLOCK NGF/NDOWN/NBLOCKS[+add|+cat]"
-            "[+ps|+resize][+half][+plate][+k3][+nn], e.g. inv24/3/6+add"
+            "[+ps|+resize][+half][+plate][+k3][+nn][+lp][+novgg], e.g. inv24/3/6+add"
         )
     block, ngf, n_down, n_blocks, extras = match.groups()
     flags = set(extras.split("+")[1:])
@@ -117,6 +124,12 @@ def parse_config(spec: str) -> GeneratorConfig:
         head_kernel=3 if "k3" in flags else 7,
         retrieval=RETRIEVAL_FRAMES if "nn" in flags else 0,
     )
+
+
+def loss_options(spec: str) -> dict[str, Any]:
+    """The `TrainOptions` fields a configuration's training flags set (``+lp``, ``+novgg``)."""
+    flags = set(split_teacher(spec)[0].split("+")[1:])
+    return {"vgg": "novgg" not in flags, "lpips_loss": LPIPS_WEIGHT if "lp" in flags else 0.0}
 
 
 def slug(spec: str) -> str:
@@ -231,6 +244,7 @@ def worker(spec: str, args: argparse.Namespace, baseline: bool) -> int:
         progress=False,
         iterations=args.iterations or 20000,
         teacher=teacher_run,
+        **loss_options(spec),
     )
     if args.iterations:  # a smoke test of the benchmark itself
         options = dataclasses.replace(options, minutes=None)

@@ -178,7 +178,7 @@ def test_frontier_specs_and_verdict() -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from bench_frontier import parse_config
+    from bench_frontier import loss_options, parse_config
     from frontier_report import AVX2_RENDER_CPU_MS, _cpu_ms_render_size, verdict
 
     config = parse_config("inv24/3/6+cat+resize+half")
@@ -189,6 +189,11 @@ def test_frontier_specs_and_verdict() -> None:
     assert parse_config("inv16/3/4+half+plate").background_plate
     assert parse_config("inv8/3/3+half+resize+plate+k3").head_kernel == 3
     assert parse_config("inv16/3/4+half+resize+plate+nn").retrieval > 0
+    # training flags leave the architecture alone and set the loss
+    assert parse_config("inv16/3/4+half+nn+lp+novgg") == parse_config("inv16/3/4+half+nn")
+    assert loss_options("inv16/3/4+nn") == {"vgg": True, "lpips_loss": 0.0}
+    assert loss_options("inv16/3/4+nn+lp")["lpips_loss"] > 0
+    assert loss_options("inv16/3/4+lp+novgg")["vgg"] is False
     with pytest.raises(ValueError, match="bad configuration"):
         parse_config("res16/3")
     assert parse_config("inv8/3/3+half<res16/3/6+plate") == parse_config("inv8/3/3+half")

@@ -199,6 +199,14 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's latest checkpoint")
     p.add_argument("--no-vgg", action="store_true", help="skip the VGG16 perceptual loss")
+    p.add_argument(
+        "--lpips-loss",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="add LPIPS over VGG16 (lpips_vgg_lin weights) x W to the generator loss, on the"
+        " same VGG16 pass as the feature loss; with --no-vgg it replaces it (0: none, default)",
+    )
     p.add_argument("--num-workers", type=int_at_least(0), default=0, help="loader processes")
     p.add_argument(
         "--jitter",
@@ -231,6 +239,8 @@ def _run(args: argparse.Namespace) -> int:
         raise LivedanceError("--decay-from counts iterations: it cannot be used with --minutes")
     if args.amp and args.device == "cpu":
         raise LivedanceError("--amp needs a CUDA device")
+    if args.lpips_loss < 0.0:
+        raise LivedanceError(f"--lpips-loss must be 0 or more (got {args.lpips_loss})")
     from offline.pix2pixhd.train import TrainOptions, train
 
     options = TrainOptions(
@@ -253,6 +263,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         resume=args.resume,
         vgg=not args.no_vgg,
+        lpips_loss=args.lpips_loss,
         num_workers=args.num_workers,
         jitter_px=args.jitter,
         progress=not args.no_progress,
