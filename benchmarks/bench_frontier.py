@@ -15,12 +15,13 @@ the video: keep them out of the repository); configurations whose results are th
 skipped, and a killed training resumes its budget.
 
 A configuration is written
-``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half][+plate][+k3][+nn][+lp][+novgg]``,
+``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half][+plate][+k3][+nn][+nns][+lp][+novgg]``,
 BLOCK ``res`` (pix2pixHD), ``dws`` (depthwise-separable) or ``inv`` (inverted residual); ``+half``
 renders at half size with a learned upsampler, ``+plate`` paints the person over a background
 plate, ``+k3`` makes the full-size output layer 3x3 instead of 7x7 (at 7x7 it is about half the
 CPU time of a small generator), ``+nn`` gives the generator the training frame of the nearest
-stick as well (a bank of `RETRIEVAL_FRAMES` in the model, `offline.pix2pixhd.retrieval`).
+stick as well (a bank of `RETRIEVAL_FRAMES` in the model, `offline.pix2pixhd.retrieval`),
+``+nns`` with that frame's own stick beside it (the bank keeps the sticks at render size).
 The last two change the training, not the model: ``+lp`` adds LPIPS over VGG16 x `LPIPS_WEIGHT`
 to the generator loss (``train --lpips-loss``; a perceptual loss, not the table's LPIPS, which
 is over AlexNet), ``+novgg`` leaves out pix2pixHD's VGG feature loss (``train --no-vgg``).
@@ -77,7 +78,7 @@ machine (the first one also scores the nearest-neighbour baseline)."""
 
 BLOCK_NAMES = {"res": "residual", "dws": "dwsep", "inv": "inverted"}
 SPEC = re.compile(
-    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn|lp|novgg))*)$"
+    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn|nns|lp|novgg))*)$"
 )
 RETRIEVAL_FRAMES = 1024
 """Bank size of ``+nn`` (`offline.pix2pixhd.retrieval`): 48 MB of uint8 frames at 128 px."""
@@ -104,7 +105,7 @@ def parse_config(spec: str) -> GeneratorConfig:
     if not match:
         raise ValueError(
             f"bad configuration {spec!r}: expected BLOCK NGF/NDOWN/NBLOCKS[+add|+cat]"
-            "[+ps|+resize][+half][+plate][+k3][+nn][+lp][+novgg], e.g. inv24/3/6+add"
+            "[+ps|+resize][+half][+plate][+k3][+nn][+nns][+lp][+novgg], e.g. inv24/3/6+add"
         )
     block, ngf, n_down, n_blocks, extras = match.groups()
     flags = set(extras.split("+")[1:])
@@ -122,7 +123,8 @@ def parse_config(spec: str) -> GeneratorConfig:
         render_scale=0.5 if "half" in flags else 1.0,
         background_plate="plate" in flags,
         head_kernel=3 if "k3" in flags else 7,
-        retrieval=RETRIEVAL_FRAMES if "nn" in flags else 0,
+        retrieval=RETRIEVAL_FRAMES if flags & {"nn", "nns"} else 0,
+        retrieval_stick="nns" in flags,
     )
 
 

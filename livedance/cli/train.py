@@ -79,6 +79,12 @@ def add_architecture_options(p: argparse.ArgumentParser) -> None:
         help="keep N training frames in the model and give the generator the one whose stick"
         " is nearest, to refine (one person in one place; 0: none, the default)",
     )
+    g.add_argument(
+        "--retrieval-stick",
+        action="store_true",
+        help="with --retrieval, also give the generator the retrieved frame's own stick (it"
+        " sees which limbs differ from the target's)",
+    )
 
 
 def generator_config(args: argparse.Namespace) -> Any:
@@ -101,6 +107,7 @@ def generator_config(args: argparse.Namespace) -> Any:
             expand=args.expand,
             head_kernel=args.head_kernel,
             retrieval=args.retrieval,
+            retrieval_stick=args.retrieval_stick,
         )
     except ValueError as exc:
         raise LivedanceError(f"generator options: {exc}") from None
