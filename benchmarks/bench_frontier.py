@@ -23,7 +23,7 @@ CPU time of a small generator), ``+nn`` gives the generator the training frame o
 stick as well (a bank of `RETRIEVAL_FRAMES` in the model, `offline.pix2pixhd.retrieval`),
 ``+nns`` with that frame's own stick beside it (the bank keeps the sticks at render size).
 The last two change the training, not the model: ``+lp`` adds LPIPS over VGG16 x `LPIPS_WEIGHT`
-to the generator loss (``train --lpips-loss``; a perceptual loss, not the table's LPIPS, which
+(``+lpN``: x N) to the generator loss (``train --lpips-loss``; a perceptual loss, not the table's LPIPS, which
 is over AlexNet), ``+novgg`` leaves out pix2pixHD's VGG feature loss (``train --no-vgg``).
 ``STUDENT<TEACHER`` trains STUDENT with ``train --teacher`` on
 TEACHER's run in the work folder (distillation; the teacher's inference counts in the student's
@@ -78,7 +78,7 @@ machine (the first one also scores the nearest-neighbour baseline)."""
 
 BLOCK_NAMES = {"res": "residual", "dws": "dwsep", "inv": "inverted"}
 SPEC = re.compile(
-    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn|nns|lp|novgg))*)$"
+    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn|nns|lp\d*|novgg))*)$"
 )
 RETRIEVAL_FRAMES = 1024
 """Bank size of ``+nn`` (`offline.pix2pixhd.retrieval`): 48 MB of uint8 frames at 128 px."""
@@ -130,8 +130,9 @@ def parse_config(spec: str) -> GeneratorConfig:
 
 def loss_options(spec: str) -> dict[str, Any]:
     """The `TrainOptions` fields a configuration's training flags set (``+lp``, ``+novgg``)."""
-    flags = set(split_teacher(spec)[0].split("+")[1:])
-    return {"vgg": "novgg" not in flags, "lpips_loss": LPIPS_WEIGHT if "lp" in flags else 0.0}
+    flags = split_teacher(spec)[0].split("+")[1:]
+    weights = [float(f[2:] or LPIPS_WEIGHT) for f in flags if re.fullmatch(r"lp\d*", f)]
+    return {"vgg": "novgg" not in flags, "lpips_loss": weights[-1] if weights else 0.0}
 
 
 def slug(spec: str) -> str:

@@ -209,6 +209,7 @@ def test_frontier_specs_and_verdict() -> None:
     assert parse_config("inv16/3/4+half+nns").retrieval == parse_config("inv16/3/4+nn").retrieval
     assert loss_options("inv16/3/4+nn") == {"vgg": True, "lpips_loss": 0.0}
     assert loss_options("inv16/3/4+nn+lp")["lpips_loss"] > 0
+    assert loss_options("inv16/3/4+nn+lp100")["lpips_loss"] == 100.0
     assert loss_options("inv16/3/4+lp+novgg")["vgg"] is False
     with pytest.raises(ValueError, match="bad configuration"):
         parse_config("res16/3")
