@@ -14,12 +14,17 @@ against p99 ms at 256 px). The work folder holds the runs, models and sample gri
 the video: keep them out of the repository); configurations whose results are there are
 skipped, and a killed training resumes its budget.
 
-A configuration is written ``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half][+plate][+k3][+nn]``,
+A configuration is written
+``BLOCK NGF/NDOWN/NBLOCKS[+add|+cat][+ps|+resize][+half][+plate][+k3][+nn][+nns][+lp][+novgg]``,
 BLOCK ``res`` (pix2pixHD), ``dws`` (depthwise-separable) or ``inv`` (inverted residual); ``+half``
 renders at half size with a learned upsampler, ``+plate`` paints the person over a background
 plate, ``+k3`` makes the full-size output layer 3x3 instead of 7x7 (at 7x7 it is about half the
 CPU time of a small generator), ``+nn`` gives the generator the training frame of the nearest
-stick as well (a bank of `RETRIEVAL_FRAMES` in the model, `offline.pix2pixhd.retrieval`).
+stick as well (a bank of `RETRIEVAL_FRAMES` in the model, `offline.pix2pixhd.retrieval`),
+``+nns`` with that frame's own stick beside it (the bank keeps the sticks at render size).
+The last two change the training, not the model: ``+lp`` adds LPIPS over VGG16 x `LPIPS_WEIGHT`
+(``+lpN``: x N) to the generator loss (``train --lpips-loss``; a perceptual loss, not the table's LPIPS, which
+is over AlexNet), ``+novgg`` leaves out pix2pixHD's VGG feature loss (``train --no-vgg``).
 ``STUDENT<TEACHER`` trains STUDENT with ``train --teacher`` on
 TEACHER's run in the work folder (distillation; the teacher's inference counts in the student's
 CPU budget). ``--time-only`` times candidates at 256 px before anything is trained, to choose a
@@ -73,10 +78,13 @@ machine (the first one also scores the nearest-neighbour baseline)."""
 
 BLOCK_NAMES = {"res": "residual", "dws": "dwsep", "inv": "inverted"}
 SPEC = re.compile(
-    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn))*)$"
+    r"^(res|dws|inv)(\d+)/(\d+)/(\d+)((?:\+(?:add|cat|ps|resize|half|plate|k3|nn|nns|lp\d*|novgg))*)$"
 )
 RETRIEVAL_FRAMES = 1024
 """Bank size of ``+nn`` (`offline.pix2pixhd.retrieval`): 48 MB of uint8 frames at 128 px."""
+LPIPS_WEIGHT = 30.0
+"""Weight of ``+lp``'s LPIPS-VGG term: about the VGG feature loss's size (x10) on the frames of a
+trained ``+nn`` model (LPIPS-VGG 0.30 where the feature loss is 10.5)."""
 TIMING_SIZE_PX = 256
 
 
@@ -97,7 +105,7 @@ def parse_config(spec: str) -> GeneratorConfig:
     if not match:
         raise ValueError(
             f"bad configuration {spec!r}: expected BLOCK NGF/NDOWN/NBLOCKS[+add|+cat]"
-            "[+ps|+resize][+half][+plate][+k3][+nn], e.g. inv24/3/6+add"
+            "[+ps|+resize][+half][+plate][+k3][+nn][+nns][+lp][+novgg], e.g. inv24/3/6+add"
         )
     block, ngf, n_down, n_blocks, extras = match.groups()
     flags = set(extras.split("+")[1:])
@@ -115,8 +123,16 @@ def parse_config(spec: str) -> GeneratorConfig:
         render_scale=0.5 if "half" in flags else 1.0,
         background_plate="plate" in flags,
         head_kernel=3 if "k3" in flags else 7,
-        retrieval=RETRIEVAL_FRAMES if "nn" in flags else 0,
+        retrieval=RETRIEVAL_FRAMES if flags & {"nn", "nns"} else 0,
+        retrieval_stick="nns" in flags,
     )
+
+
+def loss_options(spec: str) -> dict[str, Any]:
+    """The `TrainOptions` fields a configuration's training flags set (``+lp``, ``+novgg``)."""
+    flags = split_teacher(spec)[0].split("+")[1:]
+    weights = [float(f[2:] or LPIPS_WEIGHT) for f in flags if re.fullmatch(r"lp\d*", f)]
+    return {"vgg": "novgg" not in flags, "lpips_loss": weights[-1] if weights else 0.0}
 
 
 def slug(spec: str) -> str:
@@ -231,6 +247,7 @@ def worker(spec: str, args: argparse.Namespace, baseline: bool) -> int:
         progress=False,
         iterations=args.iterations or 20000,
         teacher=teacher_run,
+        **loss_options(spec),
     )
     if args.iterations:  # a smoke test of the benchmark itself
         options = dataclasses.replace(options, minutes=None)

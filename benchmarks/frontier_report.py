@@ -155,7 +155,9 @@ def markdown(docs: list[dict[str, Any]], doc: dict[str, Any]) -> str:
         " pixel-shuffle and `+resize` resize-conv upsampling, `+half` rendering at half size with a"
         " learned upsampler, `+plate` a learned background plate, `+k3` a 3x3 output layer"
         " instead of 7x7, `+nn` the training frame of the nearest stick, an input the generator"
-        " paints over (retrieval).",
+        " paints over (retrieval), `+nns` with that frame's own stick too; training: `+lp` an"
+        " LPIPS-VGG term in the generator loss (a perceptual loss; the table scores LPIPS over"
+        " AlexNet), `+novgg` without pix2pixHD's VGG feature loss.",
         "",
     ]
     for key, what in (

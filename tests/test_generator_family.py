@@ -86,6 +86,8 @@ def test_bad_combinations_are_refused() -> None:
         GeneratorConfig(render_scale=0.25)
     with pytest.raises(ValueError, match="head_kernel"):
         GeneratorConfig(head_kernel=5)
+    with pytest.raises(ValueError, match="needs retrieval"):
+        GeneratorConfig(retrieval_stick=True)
     with pytest.raises(ValueError, match="upsample"):
         GeneratorConfig.from_dict({"ngf": 4, "n_downsample": 2, "n_blocks": 1, "upsample": "x"})
 
@@ -103,6 +105,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["--render-scale", "0.5", "--background-plate"], {"AveragePool", "DepthToSpace"}),
         (["--block", "inverted", "--render-scale", "0.5", "--head-kernel", "3"], {"AveragePool"}),
         (["--render-scale", "0.5", "--background-plate", "--retrieval", "8"], {"ArgMin", "Gather"}),
+        (["--render-scale", "0.5", "--retrieval", "8", "--retrieval-stick"], {"ArgMin", "Gather"}),
     ],
 )
 def test_train_export_and_render(data: Path, tmp_path: Path, flags: list[str], ops: set) -> None:
@@ -152,6 +155,17 @@ def test_retrieval_gives_the_nearest_training_frame_but_not_its_own_in_training(
         away = bank(stick[None], bank.exclusion_mask(torch.tensor([row])))[0]
         source = int(((bank.frames.float() / 127.5 - 1) - away).abs().flatten(1).sum(1).argmin())
         assert abs(int(bank.rows[source]) - row) > window
+    # the retrieved frame's own stick, kept at half size: live, the same stick averaged 2x2
+    half = (pairs.size[0] // 2, pairs.size[1] // 2)
+    with_sticks = FrameBank(len(pairs), pairs.size, pairs.size, stick_size=half)
+    fill_from_dataset(with_sticks, pairs)
+    for row in (0, len(pairs) // 2):
+        stick = pairs[row][0][None]
+        away = with_sticks.exclusion_mask(torch.tensor([row]))
+        for index in (with_sticks.nearest(stick), with_sticks.nearest(stick, away)):
+            own = pairs[int(with_sticks.rows[index])][0][None]
+            found = with_sticks.stick(index)
+            assert float((found - torch.nn.functional.avg_pool2d(own, 2)).abs().max()) < 1 / 127
     # untrained, a plate generator with retrieval already gives about the nearest frame (it
     # starts from the nearest-neighbour answer), and keeps the stick-in / frame-out contract
     config = GeneratorConfig(4, 2, 1, background_plate=True, render_scale=0.5, retrieval=32)
@@ -178,7 +192,7 @@ def test_frontier_specs_and_verdict() -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from bench_frontier import parse_config
+    from bench_frontier import loss_options, parse_config
     from frontier_report import AVX2_RENDER_CPU_MS, _cpu_ms_render_size, verdict
 
     config = parse_config("inv24/3/6+cat+resize+half")
@@ -189,6 +203,14 @@ def test_frontier_specs_and_verdict() -> None:
     assert parse_config("inv16/3/4+half+plate").background_plate
     assert parse_config("inv8/3/3+half+resize+plate+k3").head_kernel == 3
     assert parse_config("inv16/3/4+half+resize+plate+nn").retrieval > 0
+    # training flags leave the architecture alone and set the loss
+    assert parse_config("inv16/3/4+half+nn+lp+novgg") == parse_config("inv16/3/4+half+nn")
+    assert parse_config("inv16/3/4+half+nns").retrieval_stick
+    assert parse_config("inv16/3/4+half+nns").retrieval == parse_config("inv16/3/4+nn").retrieval
+    assert loss_options("inv16/3/4+nn") == {"vgg": True, "lpips_loss": 0.0}
+    assert loss_options("inv16/3/4+nn+lp")["lpips_loss"] > 0
+    assert loss_options("inv16/3/4+nn+lp100")["lpips_loss"] == 100.0
+    assert loss_options("inv16/3/4+lp+novgg")["vgg"] is False
     with pytest.raises(ValueError, match="bad configuration"):
         parse_config("res16/3")
     assert parse_config("inv8/3/3+half<res16/3/6+plate") == parse_config("inv8/3/3+half")

@@ -28,6 +28,7 @@ from offline.prepare.manifest import (  # noqa: E402
     index_csv,
     split_rows,
 )
+from offline.weights import weights_installed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 32
@@ -180,8 +181,79 @@ def test_losses() -> None:
     vgg = VGGLoss(weights)
     a, b = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 32, 32) * 2 - 1
     assert float(vgg(a, a)) == 0.0 and float(vgg(a, b)) > 0.0
-    assert torch.equal(vgg.slices[0][0].weight, torch.as_tensor(weights["features.0.weight"]))
+    assert torch.equal(vgg.features[0].weight, torch.as_tensor(weights["features.0.weight"]))
     assert not any(p.requires_grad for p in vgg.parameters())
+    assert len(vgg.features) == 26  # the feature loss alone stops at relu5_1, as before
+
+
+def _person_image(size_px: int, shift_px: int = 0) -> torch.Tensor:
+    """A blurred stick person on grey, ``(1, 3, s, s)`` in [-1, 1], moved ``shift_px`` right."""
+    pose = np.concatenate([np.random.default_rng(3).uniform(0.3, 0.7, (1, 18, 2)),
+                           np.ones((1, 18, 1))], axis=2).astype(np.float32)  # fmt: skip
+    stick = render_sticks(pose, size_px, size_px)[0]
+    image = cv2.GaussianBlur(cv2.dilate(stick, np.ones((5, 5), np.uint8)), (7, 7), 0) // 2 + 90
+    image = np.roll(image, shift_px, axis=1)
+    return torch.from_numpy(image.transpose(2, 0, 1)[None].astype(np.float32) / 127.5 - 1.0)
+
+
+@pytest.mark.skipif(
+    not weights_installed(), reason="pretrained weights not installed: `livedance weights install`"
+)
+def test_lpips_vgg_loss_is_zero_for_the_same_image_grows_with_a_shift_and_trains() -> None:
+    from offline.pix2pixhd.losses import VGGLoss
+
+    lpips = VGGLoss(feature_weight=0.0, lpips_weight=1.0)
+    image = _person_image(64)
+    near, far = _person_image(64, 2), _person_image(64, 8)
+    assert float(lpips(image, image)) == 0.0
+    assert 0.0 < float(lpips(near, image)) < float(lpips(far, image))
+    # beside the feature loss, on the same VGG pass: each term as it is alone
+    both = VGGLoss(lpips_weight=30.0)
+    features, perceptual = both.terms(far, image)
+    assert float(features) == pytest.approx(float(VGGLoss()(far, image)), rel=1e-5)
+    assert float(perceptual) == pytest.approx(30.0 * float(lpips(far, image)), rel=1e-5)
+    # it is a training loss: the gradient reaches the generated image, not the network
+    fake = far.clone().requires_grad_(True)
+    both(fake, image).backward()
+    assert fake.grad is not None and float(fake.grad.abs().sum()) > 0.0
+    assert not any(p.requires_grad for p in both.parameters())
+    with pytest.raises(ValueError, match="weight"):
+        VGGLoss(feature_weight=0.0)
+
+
+@pytest.mark.skipif(
+    not weights_installed(), reason="pretrained weights not installed: `livedance weights install`"
+)
+def test_train_with_lpips_loss_logs_it_and_exports_the_same_onnx_contract(
+    data: Path, tmp_path: Path
+) -> None:
+    import onnx
+
+    from livedance.cli import main
+
+    flags = ["--render-scale", "0.5", "--background-plate", "--retrieval", "8"]
+    signatures = []
+    for name, loss in (("plain", ["--no-vgg"]), ("lpips", ["--lpips-loss", "30", "--no-vgg"])):
+        run, model = tmp_path / name, tmp_path / f"{name}.onnx"
+        assert train_cli(data, run, *flags, *loss, "--iterations", "2") == 0
+        report = tmp_path / f"{name}.json"
+        assert main(["export", str(run), "-o", str(model), "--json", str(report)]) == 0
+        assert json.loads(report.read_text())["parity_max_abs"] < 1e-3
+        graph = onnx.load(str(model)).graph
+        signatures.append(
+            [(v.name, str(v.type.tensor_type)) for v in (*graph.input, *graph.output)]
+        )
+    assert signatures[0] == signatures[1]
+    header, *rows = (tmp_path / "lpips" / "log.csv").read_text().splitlines()
+    columns = dict(zip(header.split(","), rows[-1].split(","), strict=True))
+    assert float(columns["g_lpips"]) > 0.0 and float(columns["g_vgg"]) == 0.0
+    assert json.loads((tmp_path / "lpips" / "run.json").read_text())["lpips_vgg_loss"] == 30.0
+
+
+def test_negative_lpips_loss_is_refused_in_one_line(data: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert train_cli(data, tmp_path / "run", "--lpips-loss", "-1") != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--lpips-loss" in err[0]
 
 
 def test_learning_rate_is_constant_then_linear() -> None:

@@ -79,6 +79,12 @@ def add_architecture_options(p: argparse.ArgumentParser) -> None:
         help="keep N training frames in the model and give the generator the one whose stick"
         " is nearest, to refine (one person in one place; 0: none, the default)",
     )
+    g.add_argument(
+        "--retrieval-stick",
+        action="store_true",
+        help="with --retrieval, also give the generator the retrieved frame's own stick (it"
+        " sees which limbs differ from the target's)",
+    )
 
 
 def generator_config(args: argparse.Namespace) -> Any:
@@ -101,6 +107,7 @@ def generator_config(args: argparse.Namespace) -> Any:
             expand=args.expand,
             head_kernel=args.head_kernel,
             retrieval=args.retrieval,
+            retrieval_stick=args.retrieval_stick,
         )
     except ValueError as exc:
         raise LivedanceError(f"generator options: {exc}") from None
@@ -199,6 +206,14 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's latest checkpoint")
     p.add_argument("--no-vgg", action="store_true", help="skip the VGG16 perceptual loss")
+    p.add_argument(
+        "--lpips-loss",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="add LPIPS over VGG16 (lpips_vgg_lin weights) x W to the generator loss, on the"
+        " same VGG16 pass as the feature loss; with --no-vgg it replaces it (0: none, default)",
+    )
     p.add_argument("--num-workers", type=int_at_least(0), default=0, help="loader processes")
     p.add_argument(
         "--jitter",
@@ -231,6 +246,8 @@ def _run(args: argparse.Namespace) -> int:
         raise LivedanceError("--decay-from counts iterations: it cannot be used with --minutes")
     if args.amp and args.device == "cpu":
         raise LivedanceError("--amp needs a CUDA device")
+    if args.lpips_loss < 0.0:
+        raise LivedanceError(f"--lpips-loss must be 0 or more (got {args.lpips_loss})")
     from offline.pix2pixhd.train import TrainOptions, train
 
     options = TrainOptions(
@@ -253,6 +270,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         resume=args.resume,
         vgg=not args.no_vgg,
+        lpips_loss=args.lpips_loss,
         num_workers=args.num_workers,
         jitter_px=args.jitter,
         progress=not args.no_progress,

@@ -90,12 +90,28 @@ class LpipsAlex(nn.Module):
         Returns:
             ``(n,)`` LPIPS distances.
         """
-        total = torch.zeros(x.shape[0], device=x.device)
-        for lin, fx, fy in zip(self.lins, self._taps(x), self._taps(y), strict=True):
-            nx = fx / (torch.sqrt(torch.sum(fx**2, dim=1, keepdim=True)) + _EPS)
-            ny = fy / (torch.sqrt(torch.sum(fy**2, dim=1, keepdim=True)) + _EPS)
-            total = total + lin((nx - ny) ** 2).mean(dim=(1, 2, 3))
-        return total
+        return lpips_from_features(self.lins, self._taps(x), self._taps(y))
+
+
+def lpips_from_features(
+    lins: Sequence[nn.Module], taps_x: Sequence[torch.Tensor], taps_y: Sequence[torch.Tensor]
+) -> torch.Tensor:
+    """LPIPS's head: per tap, unit-normalise the features over channels, weight their squared
+    difference by the tap's 1x1 linear layer, average over space; sum over taps.
+
+    Args:
+        lins: one ``Conv2d(C, 1, 1)`` per tap.
+        taps_x, taps_y: ``(n, C, h, w)`` features of both images, tap by tap.
+
+    Returns:
+        ``(n,)`` distances.
+    """
+    total = torch.zeros(taps_x[0].shape[0], device=taps_x[0].device)
+    for lin, fx, fy in zip(lins, taps_x, taps_y, strict=True):
+        nx = fx / (torch.sqrt(torch.sum(fx**2, dim=1, keepdim=True)) + _EPS)
+        ny = fy / (torch.sqrt(torch.sum(fy**2, dim=1, keepdim=True)) + _EPS)
+        total = total + lin((nx - ny) ** 2).mean(dim=(1, 2, 3))
+    return total
 
 
 def bgr_to_lpips_input(frames_bgr: npt.NDArray[np.uint8] | Sequence[npt.NDArray]) -> torch.Tensor:

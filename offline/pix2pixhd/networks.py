@@ -57,6 +57,8 @@ class GeneratorConfig:
             cheaper; the slowest layer of a small generator at 7).
         retrieval: frames in a bank of training frames; the generator also sees the one whose
             stick is nearest (`offline.pix2pixhd.retrieval`). 0: none.
+        retrieval_stick: with retrieval, the generator's input also holds that frame's own
+            stick, so it sees which limbs to move (the bank keeps the sticks at render size).
     """
 
     ngf: int = 16
@@ -71,6 +73,7 @@ class GeneratorConfig:
     expand: int = 4
     head_kernel: int = 7
     retrieval: int = 0
+    retrieval_stick: bool = False
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -82,6 +85,8 @@ class GeneratorConfig:
         ):
             if value not in allowed:
                 raise ValueError(f"{name} {value!r} is not one of {', '.join(map(str, allowed))}")
+        if self.retrieval_stick and not self.retrieval:
+            raise ValueError("the retrieved frame's stick needs retrieval")
         if self.local_enhancer and self.efficient:
             raise ValueError(
                 "the local enhancer takes the pix2pixHD blocks only (residual, transpose,"
@@ -120,6 +125,7 @@ class GeneratorConfig:
             expand=int(doc.get("expand", default.expand)),
             head_kernel=int(doc.get("head_kernel", default.head_kernel)),
             retrieval=int(doc.get("retrieval", default.retrieval)),
+            retrieval_stick=bool(doc.get("retrieval_stick", False)),
         )
 
 
@@ -223,9 +229,12 @@ class EfficientGenerator(nn.Module):
         if config.retrieval:
             if size is None:
                 raise ValueError("retrieval needs the frame size")
-            self.bank = FrameBank(config.retrieval, size, size)
+            render = (size[0] // 2, size[1] // 2) if self.half else size
+            sticks = render if config.retrieval_stick else None
+            self.bank = FrameBank(config.retrieval, size, size, sticks)
         guide = 3 if self.bank is not None else 0
-        self.stem = nn.Sequential(*stem(ngf, 3 + guide))
+        stick_guide = 3 if config.retrieval_stick else 0
+        self.stem = nn.Sequential(*stem(ngf, 3 + guide + stick_guide))
         self.downs = nn.ModuleList(
             nn.Sequential(*down(ngf * 2**i, ngf * 2 ** (i + 1))) for i in range(n)
         )
@@ -267,8 +276,11 @@ class EfficientGenerator(nn.Module):
         nearest = None
         if self.bank is not None:
             exclude = None if rows is None else self.bank.exclusion_mask(rows)
-            nearest = self.bank(stick, exclude)
+            index = self.bank.nearest(stick, exclude)
+            nearest = self.bank.frame(index)
             x = torch.cat([x, F.avg_pool2d(nearest, 2) if self.half else nearest], 1)
+            if self.bank.stick_size is not None:
+                x = torch.cat([x, self.bank.stick(index)], 1)
         levels = [self.stem(x)]
         for stage in self.downs:
             levels.append(stage(levels[-1]))

@@ -9,6 +9,9 @@ model, so the exported ONNX is still stick in, frame out: the lookup (a distance
 ``Gather``) is in the graph, and the live runtime needs nothing new. With a background plate the
 generator starts as a copy of the nearest frame and learns where to paint over it and where to
 show the plate instead (`over_nearest`).
+With ``retrieval_stick`` the bank also keeps each frame's own stick and the generator sees it
+beside the target stick, so it knows which of the retrieved frame's limbs to move (without it,
+limbs where the two poses differ stay as ghosts).
 
 The key of a stick figure is its image average-pooled to `KEY_SIDE_PX` a side (limb colours and
 where they are), compared by squared distance. In training the frame's own neighbours in time
@@ -47,13 +50,23 @@ class FrameBank(nn.Module):
     `forward` returns, for each stick, the bank frame of the nearest key as ``(n, 3, h, w)``
     in [-1, 1]. Filled once from the dataset by `fill` (the buffers travel in checkpoints).
 
+    With ``stick_size`` the bank also holds each frame's own stick at that size, for `sticks`:
+    beside the target stick, it tells the generator where the retrieved frame's limbs are.
+
     Args:
         n_frames: frames in the bank.
         size: ``(width, height)`` the frames are stored at (the generator's render size).
         key_size: ``(width, height)`` of the sticks keys are made from.
+        stick_size: ``(width, height)`` to keep the frames' sticks at (None: not kept).
     """
 
-    def __init__(self, n_frames: int, size: tuple[int, int], key_size: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        n_frames: int,
+        size: tuple[int, int],
+        key_size: tuple[int, int],
+        stick_size: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__()
         cell = key_size[1] // KEY_SIDE_PX
         if cell == 0 or key_size[1] % KEY_SIDE_PX or key_size[0] % cell:
@@ -64,6 +77,10 @@ class FrameBank(nn.Module):
         frames = torch.zeros(n_frames, 3, size[1], size[0], dtype=torch.uint8)
         self.register_buffer("frames", frames)
         self.register_buffer("rows", torch.zeros(n_frames, dtype=torch.int64))
+        self.stick_size = stick_size
+        if stick_size is not None:
+            sticks = torch.zeros(n_frames, 3, stick_size[1], stick_size[0], dtype=torch.uint8)
+            self.register_buffer("sticks", sticks)
 
     def fill(self, sticks: torch.Tensor, frames_rgb: np.ndarray, rows: np.ndarray) -> None:
         """Store ``sticks`` ``(k, 3, h, w)`` in [-1, 1] as keys, ``frames_rgb`` ``(k, h', w', 3)``
@@ -73,6 +90,9 @@ class FrameBank(nn.Module):
         self.key_norms.copy_((keys * keys).sum(1))
         self.frames.copy_(torch.from_numpy(np.ascontiguousarray(frames_rgb)).permute(0, 3, 1, 2))
         self.rows.copy_(torch.from_numpy(rows.astype(np.int64)))
+        if self.stick_size is not None:
+            small = F.interpolate(sticks, (self.stick_size[1], self.stick_size[0]), mode="area")
+            self.sticks.copy_(((small + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8))
 
     def exclusion_mask(self, rows: torch.Tensor) -> torch.Tensor:
         """``(n, n_frames)`` True where a bank frame is within `EXCLUDE_ROWS` of ``rows`` (within
@@ -80,14 +100,25 @@ class FrameBank(nn.Module):
         window = min(EXCLUDE_ROWS, int(self.rows.max()) // 4)
         return (self.rows[None, :] - rows[:, None]).abs() <= window
 
-    def forward(self, stick: torch.Tensor, exclude: torch.Tensor | None = None) -> torch.Tensor:
+    def nearest(self, stick: torch.Tensor, exclude: torch.Tensor | None = None) -> torch.Tensor:
+        """``(n,)`` bank index of the nearest key to each stick (``exclude``: True to skip)."""
         key = stick_keys(stick)
         # |k - b|^2 without |k|^2 (the same for every bank frame)
         distance = self.key_norms[None, :] - 2.0 * key @ self.keys.t()
         if exclude is not None:
             distance = distance.masked_fill(exclude, float("inf"))
-        nearest = torch.argmin(distance, dim=1)
-        return self.frames[nearest].float() * (2.0 / 255.0) - 1.0
+        return torch.argmin(distance, dim=1)
+
+    def forward(self, stick: torch.Tensor, exclude: torch.Tensor | None = None) -> torch.Tensor:
+        return self.frame(self.nearest(stick, exclude))
+
+    def frame(self, index: torch.Tensor) -> torch.Tensor:
+        """Bank frames ``(n, 3, h, w)`` in [-1, 1] of ``index``."""
+        return self.frames[index].float() * (2.0 / 255.0) - 1.0
+
+    def stick(self, index: torch.Tensor) -> torch.Tensor:
+        """The bank frames' own sticks ``(n, 3, h', w')`` in [-1, 1] at ``stick_size``."""
+        return self.sticks[index].float() * (2.0 / 255.0) - 1.0
 
 
 def fill_from_dataset(bank: FrameBank, dataset: PairDataset) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 LOG_NAME = "log.csv"
 LOG_COLUMNS = (
-    "iteration", "time_s", "lr", "g_gan", "g_fm", "g_vgg", "d_real", "d_fake", "g_distill",
+    "iteration", "time_s", "lr", "g_gan", "g_fm", "g_vgg", "g_lpips", "d_real", "d_fake",
+    "g_distill",
 )  # fmt: skip
 
 

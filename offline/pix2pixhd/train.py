@@ -27,7 +27,7 @@ from livedance.errors import LivedanceError
 from offline.pix2pixhd import checkpoint as ckpt
 from offline.pix2pixhd.data import BatchStream, PairDataset, background_plate
 from offline.pix2pixhd.distill import DEFAULT_WEIGHT, Teacher
-from offline.pix2pixhd.losses import VGGLoss, feature_matching_loss, lsgan_loss
+from offline.pix2pixhd.losses import VGG_LAMBDA, VGGLoss, feature_matching_loss, lsgan_loss
 from offline.pix2pixhd.networks import (
     GeneratorConfig,
     MultiscaleDiscriminator,
@@ -74,6 +74,8 @@ class TrainOptions:
     seed: int = 0
     resume: bool = False
     vgg: bool = True
+    lpips_loss: float = 0.0
+    """Weight of an LPIPS-VGG perceptual term in the generator loss (0: none)."""
     num_workers: int = 0
     jitter_px: int = 0
     progress: bool = True
@@ -212,7 +214,10 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
                 "%s has already trained its whole budget: nothing to train", options.out_dir
             )
         return ckpt.read_run(options.out_dir)
-    vgg = VGGLoss().to(device) if options.vgg else None
+    vgg = None
+    if options.vgg or options.lpips_loss > 0.0:
+        feature_weight = VGG_LAMBDA if options.vgg else 0.0
+        vgg = VGGLoss(feature_weight=feature_weight, lpips_weight=options.lpips_loss).to(device)
     teacher_dir = Path(state["teacher"]) if state is not None and "teacher" in state else None
     teacher_dir = teacher_dir or options.teacher
     teacher = None
@@ -279,9 +284,9 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
             g_gan = lsgan_loss(pred_fake, True)
             g_fm = feature_matching_loss(pred_fake, pred_real)
             zero = torch.zeros((), device=device)
-            g_vgg = vgg(fake.float(), real) if vgg is not None else zero
+            g_vgg, g_lpips = vgg.terms(fake.float(), real) if vgg is not None else (zero, zero)
             g_distill = teacher.loss(stick, fake) if teacher is not None else zero
-            loss_g = g_gan + g_fm + g_vgg + g_distill
+            loss_g = g_gan + g_fm + g_vgg + g_lpips + g_distill
         opt_g.zero_grad(set_to_none=True)
         scaler_g.scale(loss_g).backward()
         scaler_g.step(opt_g)
@@ -300,7 +305,7 @@ def _train(options: TrainOptions, rank: int, world: int, device: torch.device) -
         scaler_d.update()
         iteration += 1
         losses = {"g_gan": g_gan, "g_fm": g_fm, "g_vgg": g_vgg, "d_real": d_real, "d_fake": d_fake,
-                  "g_distill": g_distill}  # fmt: skip
+                  "g_distill": g_distill, "g_lpips": g_lpips}  # fmt: skip
         losses = {k: float(v.detach()) for k, v in losses.items()}
         before_s, used_s = used_s, (budget.used_s(world, device) if budget is not None else 0.0)
         last = _finished(options, budget, iteration, used_s)
@@ -384,6 +389,7 @@ def _summary(
         "world_size": world,
         "lr": options.lr,
         "vgg_loss": options.vgg,
+        "lpips_vgg_loss": options.lpips_loss,
         "seed": options.seed,
         "train_time_s": round(elapsed_s, 2),
         "final_losses": {},
