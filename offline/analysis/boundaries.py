@@ -30,6 +30,7 @@ from offline.analysis.snapping import (
     NOVELTY_PEAK,
     carry_moves,
     cluster_votes,
+    end_votes,
     joins,
     snap_to_peaks,
 )
@@ -115,11 +116,7 @@ def place_boundaries(
     """
     votes: dict[int, float] = {}
     for line in lines:
-        # Where a line stops with the song, the last beat or two may be missing from the beats:
-        # its original's end is a weak vote, for other lines to overrule.
-        open_end = 0.5 if line.end_beat >= n_beats else 1.0
-        ends = (line.start_beat, line.end_beat, line.source[0], line.source[1])
-        for b, vote in zip(ends, (1.0, 1.0, 1.0, open_end), strict=True):
+        for b, vote in end_votes(line, n_beats=n_beats):
             votes[b] = votes.get(b, 0.0) + vote * line.strength
     weight = cluster_votes(votes)
     inner = [b for b in weight if BOUNDARY_TOLERANCE_BEATS < b < n_beats - BOUNDARY_TOLERANCE_BEATS]

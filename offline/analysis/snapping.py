@@ -27,6 +27,20 @@ SNAP_REACH_BEATS = 8
 """... from up to this many beats (two bars) away."""
 
 
+def end_votes(line: RepeatLine, *, n_beats: int) -> tuple[tuple[int, float], ...]:
+    """The four beats a line votes for as boundaries, each with its vote (before the line's
+    strength): its start and end, then its source's start and end (each copy's end two places
+    after the other's). Where a line stops with the song, the last beat or two may be missing
+    from the beats: its original's end is a weak vote, for other lines to overrule."""
+    open_end = 0.5 if line.end_beat >= n_beats else 1.0
+    return (
+        (line.start_beat, 1.0),
+        (line.end_beat, 1.0),
+        (line.source[0], 1.0),
+        (line.source[1], open_end),
+    )
+
+
 def cluster_votes(votes: dict[int, float]) -> dict[int, float]:
     """Nearby line ends clustered; each cluster's boundary is its most voted beat, weighing
     the cluster's votes."""
@@ -59,13 +73,10 @@ def carry_moves(
     rep_of = {b: rep for rep in weight for b in votes if abs(b - rep) <= BOUNDARY_TOLERANCE_BEATS}
     moved = False
     for line in lines:
-        open_end = 0.5 if line.end_beat >= n_beats else 1.0
-        for copy, other, lag, vote in (
-            (line.start_beat, line.source[0], line.lag_beats, 1.0),
-            (line.end_beat, line.source[1], line.lag_beats, open_end),
-            (line.source[0], line.start_beat, -line.lag_beats, 1.0),
-            (line.source[1], line.end_beat, -line.lag_beats, 1.0),
-        ):
+        ends = end_votes(line, n_beats=n_beats)
+        for i, (copy, _) in enumerate(ends):
+            other, vote = ends[(i + 2) % 4]  # the same end of the other copy
+            lag = line.lag_beats if i < 2 else -line.lag_beats
             rep, rep_other = rep_of.get(copy), rep_of.get(other)
             if rep is None or rep_other is None or moves.get(rep_other, rep_other) != rep_other:
                 continue
