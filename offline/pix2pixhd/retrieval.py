@@ -114,11 +114,16 @@ class FrameBank(nn.Module):
 
     def frame(self, index: torch.Tensor) -> torch.Tensor:
         """Bank frames ``(n, 3, h, w)`` in [-1, 1] of ``index``."""
-        return self.frames[index].float() * (2.0 / 255.0) - 1.0
+        return _signed(self.frames[index])
 
     def stick(self, index: torch.Tensor) -> torch.Tensor:
         """The bank frames' own sticks ``(n, 3, h', w')`` in [-1, 1] at ``stick_size``."""
-        return self.sticks[index].float() * (2.0 / 255.0) - 1.0
+        return _signed(self.sticks[index])
+
+
+def _signed(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images as float in [-1, 1] (the generator's range)."""
+    return images.float() * (2.0 / 255.0) - 1.0
 
 
 def fill_from_dataset(bank: FrameBank, dataset: PairDataset) -> None:
